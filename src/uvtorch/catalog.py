@@ -1,0 +1,249 @@
+"""The catalog: facts about torch releases and their builds, loaded from package data.
+
+Everything uvtorch knows about the outside world (which release has which accelerator build on
+which platform, matching companion versions, wheels with broken metadata, packages that depend
+on torch) lives in `uvtorch/data/*.toml`. This module only turns those files into frozen
+objects; deciding what to do with them is `plan.py`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import tomlkit
+from packaging.version import Version
+
+from uvtorch.names import PackageName, package_name
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform a project can target, with the PEP 508 markers that select it."""
+
+    id: str
+    os_marker: str
+    machine_marker: str | None
+
+
+@dataclass(frozen=True)
+class Release:
+    """One torch minor release (e.g. 2.9) and the builds published for it."""
+
+    minor: Version
+    patches: tuple[Version, ...]
+    python_min: Version
+    python_max: Version
+    variants: Mapping[str, tuple[str, ...]]  # variant id -> platforms with wheels
+    variant_patches: Mapping[str, tuple[Version, ...]]  # variant -> the only patches built
+    companions: Mapping[PackageName, Mapping[Version, Version]]  # name -> torch -> version
+    pypi: Mapping[str, str]  # platform -> which build PyPI's wheel is
+
+    def patches_with(self, variant: str) -> tuple[Version, ...]:
+        """The patch releases that have a build for `variant` (none if it has no build)."""
+        if variant not in self.variants:
+            return ()
+        only = self.variant_patches.get(variant)
+        return tuple(p for p in self.patches if only is None or p in only)
+
+
+@dataclass(frozen=True)
+class Companion:
+    """A torch-family package whose version must match torch's."""
+
+    name: PackageName
+    on_index: bool
+
+
+@dataclass(frozen=True)
+class IndexCompanion:
+    """A package torch requires that only the variant's own index hosts (e.g. a triton)."""
+
+    name: PackageName
+    family: str
+    platforms: tuple[str, ...]
+    since: Version
+    until: Version | None  # first minor that no longer needs it
+    why: str
+
+
+@dataclass(frozen=True)
+class KnownBadMetadata:
+    """A torch build whose wheels disagree on Requires-Dist, with the full correct list."""
+
+    name: PackageName
+    version: Version  # includes the local part, e.g. 2.6.0+cu126
+    variant: str
+    platform: str  # the platform whose wheels lack the requirements
+    requires_dist: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """A package known to depend on torch, and which companions it pulls in too."""
+
+    name: PackageName
+    needs: tuple[PackageName, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class UvFeature:
+    """A pyproject setting and the oldest uv release that accepts it."""
+
+    id: str
+    min_uv: Version
+    what: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All catalog facts, releases sorted oldest first."""
+
+    platforms: Mapping[str, Platform]
+    families: Mapping[str, tuple[str | None, tuple[str, ...]]]  # name -> (pattern, platforms)
+    releases: tuple[Release, ...]
+    companions: Mapping[PackageName, Companion]
+    index_companions: tuple[IndexCompanion, ...]
+    known_bad: tuple[KnownBadMetadata, ...]
+    dependents: Mapping[PackageName, Dependent]
+    uv_features: Mapping[str, UvFeature]
+    default_index_url: str
+    build_backend: Mapping[str, str]
+
+    def family_of(self, variant: str) -> str | None:
+        """The family (cpu, cuda, rocm, xpu) of a variant id, or None if it fits none."""
+        for name, (pattern, _) in self.families.items():
+            if variant == name or (pattern is not None and re.fullmatch(pattern, variant)):
+                return name
+        return None
+
+    def all_variants(self) -> tuple[str, ...]:
+        """Every variant any release has, in a stable, readable order."""
+        found = {v for r in self.releases for v in r.variants}
+        return tuple(sorted(found, key=variant_sort_key))
+
+
+def variant_sort_key(variant: str) -> tuple[int, str, tuple[int, ...]]:
+    """cpu first, then CUDA, ROCm and XPU, each in numeric order (cu118 < cu126 < cu130)."""
+    order = {"cpu": 0, "cu": 1, "rocm": 2, "xpu": 3}
+    match = re.match(r"([a-z]+?)(\d[\d.]*)?$", variant)
+    prefix = match.group(1) if match else variant
+    numbers = tuple(int(n) for n in re.findall(r"\d+", variant))
+    return (order.get(prefix, 9), prefix, numbers)
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = resources.files("uvtorch").joinpath("data", name).read_text(encoding="utf-8")
+    return tomlkit.parse(text).unwrap()
+
+
+def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Release:
+    fam_platforms = {name: tuple(f.get("platforms", ())) for name, f in families.items()}
+    variants: dict[str, tuple[str, ...]] = {}
+    for variant, platforms in raw["variants"].items():
+        if platforms == "family":
+            family = next(
+                name
+                for name, f in families.items()
+                if name == variant or re.fullmatch(f.get("pattern", "$^"), variant)
+            )
+            platforms = fam_platforms[family]
+        variants[variant] = tuple(platforms)
+    companions = {
+        package_name(name): MappingProxyType(
+            {Version(t): Version(v) for t, v in raw.get(name, {}).items()}
+        )
+        for name in ("torchvision", "torchaudio", "torchao")
+        if name in raw
+    }
+    return Release(
+        minor=Version(minor),
+        patches=tuple(Version(p) for p in raw["patches"]),
+        python_min=Version(raw["python"][0]),
+        python_max=Version(raw["python"][1]),
+        variants=MappingProxyType(variants),
+        variant_patches=MappingProxyType(
+            {v: tuple(Version(p) for p in ps) for v, ps in raw.get("variant_patches", {}).items()}
+        ),
+        companions=MappingProxyType(companions),
+        pypi=MappingProxyType(dict(raw.get("pypi", {}))),
+    )
+
+
+@cache
+def load() -> Catalog:
+    """Read the packaged catalog once per process."""
+    raw = _read("catalog.toml")
+    extra = _read("wheels.toml")
+    uv = _read("uv.toml")
+    families = raw["families"]
+    releases = sorted(
+        (_release(minor, r, families) for minor, r in raw["releases"].items()),
+        key=lambda r: r.minor,
+    )
+    return Catalog(
+        platforms=MappingProxyType(
+            {
+                pid: Platform(pid, p["os_marker"], p.get("machine_marker"))
+                for pid, p in raw["platforms"].items()
+            }
+        ),
+        families=MappingProxyType(
+            {
+                name: (f.get("pattern"), tuple(f.get("platforms", ())))
+                for name, f in families.items()
+            }
+        ),
+        releases=tuple(releases),
+        companions=MappingProxyType(
+            {
+                package_name(n): Companion(package_name(n), bool(c["on_index"]))
+                for n, c in raw["companions"].items()
+            }
+        ),
+        index_companions=tuple(
+            IndexCompanion(
+                name=package_name(c["name"]),
+                family=c["family"],
+                platforms=tuple(c["platforms"]),
+                since=Version(c["since"]),
+                until=Version(c["until"]) if "until" in c else None,
+                why=c["why"],
+            )
+            for c in extra.get("index_companions", [])
+        ),
+        known_bad=tuple(
+            KnownBadMetadata(
+                name=package_name(k["name"]),
+                version=Version(k["version"]),
+                variant=k["variant"],
+                platform=k["platform"],
+                requires_dist=tuple(k["requires_dist"]),
+                why=k["why"],
+            )
+            for k in extra.get("known_bad_metadata", [])
+        ),
+        dependents=MappingProxyType(
+            {
+                package_name(n): Dependent(
+                    package_name(n), tuple(package_name(x) for x in d["needs"]), d["why"]
+                )
+                for n, d in extra.get("dependents", {}).items()
+            }
+        ),
+        uv_features=MappingProxyType(
+            {
+                fid: UvFeature(fid, Version(f["min_uv"]), f["what"])
+                for fid, f in uv["features"].items()
+            }
+        ),
+        default_index_url=raw["pytorch_index"]["default_url"],
+        build_backend=MappingProxyType(dict(uv["build_backend"])),
+    )

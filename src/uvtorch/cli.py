@@ -1,0 +1,178 @@
+"""The command line: argparse only. `main(argv)` returns the exit code.
+
+Errors the user can fix arrive as `UvtorchError`s and are printed as one paragraph: what is
+wrong, then what would work. Exit codes: 0 success, 1 refused work, 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from uvtorch import __version__
+from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError
+
+INIT_EPILOG = """\
+examples:
+  uvtorch init demo --yes -a cpu -a cu128 -p torchvision
+      a project whose `uv sync --extra cu128` installs torch+cu128 and a matching
+      torchvision, and whose `uv sync --extra cpu` installs the CPU builds
+  uvtorch init demo --yes -a cpu -a cu126 -a rocm6.4 -a xpu -p ultralytics
+      ultralytics (which requires torch) gets the torch of the chosen extra
+  uvtorch init demo --yes --torch '>=2.6,<2.7' -a cu126 --platform linux-x86_64
+      an older release, resolved for Linux x86_64 only
+  uvtorch init --yes --dry-run -a cu128
+      print the files that would be written, write nothing
+
+accelerators: cpu, cuXXX (cu118 ... cu132), rocmX.Y (rocm6.4, rocm7.2 ...), xpu. Each one
+becomes an extra (`rocm6.4` -> `rocm6-4`) with torch from https://download.pytorch.org/whl/<id>.
+torch lives only in those extras: a plain `uv sync` installs no torch at all.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one paragraph and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}.", f"See '{self.prog} --help'.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="uvtorch",
+        description="Write uv projects that install the right PyTorch build for every "
+        "accelerator they target.",
+    )
+    parser.add_argument("--version", action="version", version=f"uvtorch {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    init = commands.add_parser(
+        "init",
+        help="create a new PyTorch project",
+        description="Create a new project: pyproject.toml with one extra per accelerator, "
+        "README.md, .gitignore, src/<package>/__init__.py and .uvtorch.toml (the answers).",
+        epilog=INIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument(
+        "directory", nargs="?", default=".", metavar="DIR",
+        help="where to create the project (default: the current folder)",
+    )
+    init.add_argument("-n", "--name", help="project name (default: the folder's name)")
+    init.add_argument(
+        "--python", metavar="SPEC",
+        help="requires-python, e.g. '>=3.11' (default: what the torch release supports, "
+        "from 3.10)",
+    )
+    init.add_argument(
+        "--torch", metavar="SPEC",
+        help="torch version specifier, e.g. '>=2.9,<2.10' (default: the newest release "
+        "that has every chosen accelerator)",
+    )
+    init.add_argument(
+        "-a", "--accelerator", action="append", default=[], metavar="ID",
+        help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ... (default: cpu)",
+    )
+    init.add_argument(
+        "-p", "--package", action="append", default=[], metavar="REQ",
+        help="repeatable: torchvision/torchaudio/torchao get a version matched to torch and "
+        "the accelerator's index; anything else (ultralytics>=8.3) goes into every "
+        "accelerator extra so it gets that extra's torch",
+    )
+    init.add_argument(
+        "--platform", action="append", default=[], metavar="ID",
+        help="repeatable: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64; resolve "
+        "only for these (default: all)",
+    )
+    init.add_argument(
+        "--index-url", metavar="URL",
+        help="base URL of the PyTorch indexes, e.g. a company mirror of "
+        "https://download.pytorch.org/whl (the default)",
+    )
+    init.add_argument(
+        "-y", "--yes", action="store_true",
+        help="never ask: every choice not given by a flag takes its default",
+    )
+    init.add_argument(
+        "--dry-run", action="store_true", help="print the files that would be written"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    return parser
+
+
+def _init(args: argparse.Namespace) -> int:
+    from uvtorch.answers import Answers
+    from uvtorch.catalog import load
+    from uvtorch.init import build_project
+    from uvtorch.write import existing, write_files
+
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise NeedsTerminal(
+                "uvtorch init has no terminal to ask its questions on.",
+                "Pass --yes to take the defaults for everything not given by a flag "
+                "(e.g. uvtorch init demo --yes -a cpu -a cu128).",
+            )
+        raise NeedsTerminal(
+            "This version of uvtorch init does not ask questions yet.",
+            "Pass --yes to take the defaults for everything not given by a flag.",
+        )
+    target = Path(args.directory)
+    name = args.name or target.resolve().name
+    answers = Answers(
+        name=name,
+        python=args.python,
+        torch=args.torch,
+        accelerators=tuple(args.accelerator),
+        packages=tuple(args.package),
+        platforms=tuple(args.platform),
+        index_url=args.index_url,
+    )
+    project = build_project(answers, load())
+    out = sys.stdout
+    if args.dry_run:
+        for rel, text in project.files.items():
+            out.write(f"--- {rel} ---\n{text}")
+            if not text.endswith("\n"):
+                out.write("\n")
+        for note in project.plan.notes:
+            out.write(f"note: {note}\n")
+        clash = existing(target, project.files)
+        if clash and not args.force:
+            out.write(f"note: {', '.join(clash)} already exist; writing needs --force.\n")
+        out.write(f"Dry run: nothing was written ({len(project.files)} files for {target}).\n")
+        return 0
+    write_files(target, project.files, force=args.force)
+    extras = [e.name for e in project.plan.extras]
+    out.write(
+        f"Created {project.plan.project} in {target} ({project.plan.torch}; extras: "
+        f"{', '.join(extras)}):\n"
+    )
+    for rel in project.files:
+        out.write(f"  {rel}\n")
+    for note in project.plan.notes:
+        out.write(f"note: {note}\n")
+    cd = "" if target.resolve() == Path.cwd() else f"cd {args.directory} && "
+    out.write(f"Next: {cd}uv sync --extra {extras[0]}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return USAGE
+        return _init(args)
+    except UvtorchError as exc:
+        text = f"uvtorch: error: {exc.message}"
+        if exc.hint:
+            text += f" {exc.hint}"
+        print(text, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("uvtorch: interrupted; nothing was written.", file=sys.stderr)
+        return 130

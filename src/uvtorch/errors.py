@@ -1,0 +1,58 @@
+"""One error hierarchy: every refusal names the bad value and what would work.
+
+Core code raises these; only the CLI turns them into a message and an exit code, so a user
+never sees a traceback for a mistake they can fix.
+"""
+
+from __future__ import annotations
+
+USAGE = 2  # the command line itself is wrong
+REFUSED = 1  # the request is understood but cannot be done safely
+
+
+class UvtorchError(Exception):
+    """A problem the user can fix; `hint` says how."""
+
+    exit_code = REFUSED
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class UsageError(UvtorchError):
+    """A flag value that is malformed or unknown."""
+
+    exit_code = USAGE
+
+
+class UnknownAccelerator(UsageError):
+    """An accelerator id that no catalog release knows."""
+
+
+class BadSpec(UsageError):
+    """A version specifier, requirement or name that does not parse."""
+
+
+class NoBuild(UvtorchError):
+    """A valid choice for which PyTorch publishes no build (e.g. cu118 for torch 2.9)."""
+
+
+class NeedsTerminal(UsageError):
+    """Questions would be asked but nobody can answer them."""
+
+
+class WouldOverwrite(UvtorchError):
+    """Writing would replace files that already exist."""
+
+
+class BadPyproject(UvtorchError):
+    """An existing pyproject.toml cannot be read."""
+
+
+class TemplateEscape(UvtorchError):
+    """A template path that would land outside the target folder."""

@@ -1,0 +1,169 @@
+"""Turn a Plan into pyproject.toml text, built with tomlkit in a fixed order.
+
+The same Plan always gives the same bytes. Comments appear only where a reader would wonder
+why a line is there: platform markers, the metadata override, the uv version floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tomlkit
+from tomlkit.items import Array, InlineTable, Table
+
+from uvtorch.catalog import Catalog
+from uvtorch.plan import Plan
+
+
+def _array(items: list[Any]) -> Array:
+    """A multi-line array, one item per line, as people format dependency lists."""
+    array = tomlkit.array()
+    for item in items:
+        array.add_line(item)
+    array.add_line(indent="")
+    return array
+
+
+def _inline(**values: Any) -> InlineTable:
+    """An inline table padded as uv's docs write them: `{ index = "x", extra = "y" }`."""
+    table = tomlkit.inline_table()
+    table.update(values)
+    body = table.value.body
+    body[0][1].trivia.indent = " "
+    body[-1][1].trivia.trail = " "
+    return table
+
+
+def _comment_lines(container: Table | tomlkit.TOMLDocument, text: str, width: int = 92) -> None:
+    """Add `text` as '#' comment lines wrapped to `width`."""
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width - 2:
+            container.add(tomlkit.comment(line))
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        container.add(tomlkit.comment(line))
+
+
+def _project(plan: Plan) -> Table:
+    project = tomlkit.table()
+    project.add("name", plan.project)
+    project.add("version", "0.1.0")
+    accelerators = ", ".join(e.accelerator for e in plan.extras)
+    project.add("description", f"A PyTorch project for {accelerators}.")
+    project.add("readme", "README.md")
+    project.add("requires-python", plan.requires_python)
+    _comment_lines(
+        project,
+        "torch lives only in the accelerator extras below, so a plain `uv sync` installs no "
+        "torch at all (never PyPI's multi-GB CUDA build). Choose one: "
+        f"`uv sync --extra {plan.extras[0].name}`.",
+    )
+    project.add("dependencies", tomlkit.array())
+    extras = tomlkit.table()
+    for extra in plan.extras:
+        extras.add(extra.name, _array([p.requirement for p in extra.packages]))
+    project.add("optional-dependencies", extras)
+    return project
+
+
+def _build_system(catalog: Catalog) -> Table:
+    table = tomlkit.table()
+    table.add("requires", [catalog.build_backend["requires"]])
+    table.add("build-backend", catalog.build_backend["backend"])
+    return table
+
+
+def _uv(plan: Plan) -> Table:
+    uv = tomlkit.table()
+    features = ", ".join(f.what for f in plan.uv_features)
+    _comment_lines(
+        uv,
+        f"uv {plan.required_uv} is the oldest release that accepts every setting used here: "
+        f"{features}. An older uv would ignore this whole table.",
+    )
+    uv.add("required-version", f">={plan.required_uv}")
+    if plan.environments:
+        _comment_lines(uv, "Resolve only for the platforms this project targets.")
+        uv.add("environments", _array(list(plan.environments)))
+        _comment_lines(uv, "Fail the lock if torch has no wheel for one of them.")
+        uv.add("required-environments", _array(list(plan.environments)))
+    if len(plan.extras) > 1:
+        _comment_lines(uv, "The accelerator extras exclude each other: install exactly one.")
+        conflict = tomlkit.array()
+        for e in plan.extras:
+            conflict.add_line(_inline(extra=e.name), indent=" " * 8)
+        conflict.add_line(indent=" " * 4)
+        outer = tomlkit.array()
+        outer.add_line(conflict)
+        outer.add_line(indent="")
+        uv.add("conflicts", outer)
+    uv.add("sources", _sources(plan))
+    indexes = tomlkit.aot()
+    for extra in plan.extras:
+        index = tomlkit.table()
+        index.add("name", extra.index)
+        index.add("url", extra.url)
+        index.add("explicit", True)
+        indexes.append(index)
+    uv.add("index", indexes)
+    if plan.overrides:
+        overrides = tomlkit.aot()
+        for kb in plan.overrides:
+            entry = tomlkit.table()
+            _comment_lines(entry, f"{kb.name} {kb.version}: {kb.why}.")
+            entry.add("name", str(kb.name))
+            entry.add("version", str(kb.version))
+            # Literal strings keep the wheel's own double-quoted markers readable.
+            entry.add(
+                "requires-dist",
+                _array([tomlkit.string(r, literal="'" not in r) for r in kb.requires_dist]),
+            )
+            overrides.append(entry)
+        uv.add("dependency-metadata", overrides)
+    return uv
+
+
+def _sources(plan: Plan) -> Table:
+    """One entry per accelerator for every package its index serves."""
+    names: list[str] = []
+    for extra in plan.extras:
+        for package in extra.packages:
+            if package.from_index and package.name not in names:
+                names.append(package.name)
+    sources = tomlkit.table()
+    for name in names:
+        array = tomlkit.array()
+        for extra in plan.extras:
+            if not any(p.name == name and p.from_index for p in extra.packages):
+                continue
+            values = {"index": extra.index, "extra": extra.name}
+            if extra.marker is not None and name == "torch":
+                array.add_line(
+                    comment=f"{extra.accelerator}: that index has no wheels for "
+                    f"{', '.join(extra.fallback)}, which get PyPI's torch"
+                )
+                values["marker"] = extra.marker
+            elif extra.marker is not None and all(
+                p.name != name or ";" not in p.requirement for p in extra.packages
+            ):
+                values["marker"] = extra.marker
+            array.add_line(_inline(**values))
+        array.add_line(indent="")
+        sources.add(name, array)
+    return sources
+
+
+def render_pyproject(plan: Plan, catalog: Catalog) -> str:
+    """The complete pyproject.toml for `plan`."""
+    doc = tomlkit.document()
+    doc.add("project", _project(plan))
+    doc.add(tomlkit.nl())
+    doc.add("build-system", _build_system(catalog))
+    doc.add(tomlkit.nl())
+    tool = tomlkit.table(is_super_table=True)
+    tool.add("uv", _uv(plan))
+    doc.add("tool", tool)
+    return tomlkit.dumps(doc)

@@ -1,0 +1,1 @@
+"""{{ project }}: a PyTorch project made with uvtorch."""
