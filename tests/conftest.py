@@ -35,3 +35,10 @@ def uv_env(fake_index: FakeIndex, uv_session_dirs: tuple[Path, Path]) -> dict[st
     """A fresh environment dict for ``run_uv``: fake PyPI as default index, no user config."""
     cache_dir, home_dir = uv_session_dirs
     return hermetic_uv_env(fake_index, cache_dir=cache_dir, home_dir=home_dir, python=sys.executable)
+
+
+@pytest.fixture(scope="module")
+def uv_env_module(fake_index: FakeIndex, uv_session_dirs: tuple[Path, Path]) -> dict[str, str]:
+    """Like ``uv_env``, for module-scoped projects that several tests sync in turn."""
+    cache_dir, home_dir = uv_session_dirs
+    return hermetic_uv_env(fake_index, cache_dir=cache_dir, home_dir=home_dir, python=sys.executable)

@@ -398,8 +398,49 @@ def _cuda_and_friends() -> list[Dist]:
     ]
 
 
+#: Versions for unpinned requirements of the real metadata uvtorch renders as overrides.
+_UNPINNED_VERSIONS = {
+    "filelock": "3.20.0",
+    "typing-extensions": "4.12.2",
+    "networkx": "3.4.2",
+    "jinja2": "3.1.6",
+    "fsspec": "2025.3.0",
+    "setuptools": "80.9.0",
+}
+
+
+def _override_dependencies(present: Iterable[Dist]) -> list[Dist]:
+    """PyPI stubs for everything uvtorch's metadata overrides require (the real lists).
+
+    An override replaces a wheel's Requires-Dist with the real, full list, so the fake PyPI
+    must host each of those packages for `uv lock` to succeed.
+    """
+    from packaging.requirements import Requirement
+
+    from uvtorch.catalog import load
+
+    have = {(canonicalize_name(d.name), d.version) for d in present if d.index == PYPI}
+    dists: list[Dist] = []
+    for entry in load().known_bad:
+        for text in entry.requires_dist:
+            req = Requirement(text)
+            if req.marker is not None and "extra" in str(req.marker):
+                continue
+            pins = [s.version for s in req.specifier if s.operator == "=="]
+            name = canonicalize_name(req.name)
+            version = pins[0] if pins else _UNPINNED_VERSIONS[name]
+            if (name, version) in have:
+                continue
+            have.add((name, version))
+            platforms = LINUX_BOTH if name.startswith(("nvidia-", "triton")) else ("any",)
+            dists.append(Dist(PYPI, name, version, platforms))
+    return dists
+
+
+_BASE = _pypi() + _cpu() + _cuda_and_friends()
+
 #: Everything the fake servers host. Extend with ``UNIVERSE + (Dist(...),)``.
-UNIVERSE: tuple[Dist, ...] = tuple(_pypi() + _cpu() + _cuda_and_friends())
+UNIVERSE: tuple[Dist, ...] = tuple(_BASE + _override_dependencies(_BASE))
 
 
 def build_universe(
