@@ -393,7 +393,7 @@ def _cuda_and_friends() -> list[Dist]:
             ("filelock", "intel-cmplr-lib-rt==2025.2.1", f"pytorch-triton-xpu==3.5.0; {LINUX}"),
             ">=3.10",
         ),
-        Dist(xpu, "pytorch-triton-xpu", "3.5.0", ("linux-x86_64",)),  # only on this index
+        Dist(xpu, "pytorch-triton-xpu", "3.5.0", X86_WIN),  # only on this index
         Dist(xpu, "torchvision", "0.24.1+xpu", X86_WIN, ("torch==2.9.1",), ">=3.10"),
     ]
 

@@ -121,7 +121,7 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         if answers.platforms
         else ()
     )
-    features = ["extra-sources", "explicit-index"]
+    features = ["required-version", "extra-sources", "explicit-index"]
     if len(extras) > 1:
         features.append("conflicts")
     if overrides:

@@ -82,7 +82,7 @@ def _uv(plan: Plan) -> Table:
     _comment_lines(
         uv,
         f"uv {plan.required_uv} is the oldest release that accepts every setting used here: "
-        f"{features}. An older uv would ignore this whole table.",
+        f"{features}. An older uv would reject them or silently ignore this whole table.",
     )
     uv.add("required-version", f">={plan.required_uv}")
     if plan.environments:
@@ -119,7 +119,7 @@ def _uv(plan: Plan) -> Table:
             # Literal strings keep the wheel's own double-quoted markers readable.
             entry.add(
                 "requires-dist",
-                _array([tomlkit.string(r, literal="'" not in r) for r in kb.requires_dist]),
+                _array([tomlkit.string(r, literal='"' in r and "'" not in r) for r in kb.requires_dist]),
             )
             overrides.append(entry)
         uv.add("dependency-metadata", overrides)

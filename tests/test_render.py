@@ -1,0 +1,79 @@
+"""Rendered pyproject.toml files: snapshots for review, plus properties every file must have."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+from validate_pyproject import api as validate_api
+
+from casefiles import case_names, load_case
+from uvtorch.catalog import load
+from uvtorch.plan import make_plan
+from uvtorch.render import render_pyproject
+
+
+class TomlSnapshot(SingleFileSnapshotExtension):
+    """One readable .toml file per case, reviewed like code."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "toml"
+
+
+@pytest.fixture
+def toml_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(TomlSnapshot)
+
+
+def _render(case: str) -> str:
+    catalog = load()
+    return render_pyproject(make_plan(load_case(case), catalog), catalog)
+
+
+@pytest.mark.parametrize("case", case_names())
+def test_rendered_pyproject_matches_snapshot(case: str, toml_snapshot: SnapshotAssertion) -> None:
+    assert _render(case) == toml_snapshot
+
+
+@pytest.fixture(scope="module")
+def validator() -> validate_api.Validator:
+    # The schema-store plugin validates [tool.uv] against uv's published schema too.
+    return validate_api.Validator()
+
+
+@pytest.mark.parametrize("case", case_names())
+def test_rendered_pyproject_passes_validate_pyproject(
+    case: str, validator: validate_api.Validator
+) -> None:
+    validator(tomllib.loads(_render(case)))
+
+
+@pytest.mark.parametrize("case", case_names())
+def test_same_answers_give_the_same_bytes(case: str) -> None:
+    assert _render(case) == _render(case)
+
+
+@pytest.mark.parametrize("case", case_names())
+def test_torch_is_never_a_base_dependency(case: str) -> None:
+    data = tomllib.loads(_render(case))
+    assert data["project"]["dependencies"] == []
+    for requirements in data["project"]["optional-dependencies"].values():
+        assert requirements[0].startswith("torch")
+
+
+@pytest.mark.parametrize("case", case_names())
+def test_every_index_package_has_a_source_per_extra(case: str) -> None:
+    data = tomllib.loads(_render(case))
+    uv = data["tool"]["uv"]
+    indexes = {i["name"]: i for i in uv["index"]}
+    assert all(i["explicit"] for i in indexes.values())
+    for name, entries in uv["sources"].items():
+        for entry in entries:
+            assert entry["index"] in indexes
+            listed = data["project"]["optional-dependencies"][entry["extra"]]
+            assert any(r.split(";")[0].startswith(name) for r in listed), (name, entry)
+    extras = set(data["project"]["optional-dependencies"])
+    if len(extras) > 1:
+        assert [{c["extra"] for c in uv["conflicts"][0]}] == [extras]
