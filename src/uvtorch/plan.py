@@ -268,8 +268,8 @@ def _torch(
             raise NoBuild(
                 f"No torch release matching '{given}' has a {accelerator} build: "
                 f"{accelerator} exists for torch {_span(with_it)}.",
-                f"torch {_span([r.minor for r in matched])} has: {offered}. Change --torch "
-                f"or -a {accelerator}.",
+                f"Builds of torch {_span([r.minor for r in matched])}: {offered}. Change "
+                f"--torch or -a {accelerator}.",
             )
     return spec, patches
 
@@ -318,8 +318,9 @@ def _requirement(text: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0].rstrip(".")
         raise BadSpec(
-            f"-p/--package '{text}' is not a valid requirement ({exc}).",
+            f"-p/--package '{text}' is not a valid requirement ({reason}).",
             "Write a PEP 508 requirement such as 'torchvision', 'ultralytics>=8.3' or "
             "'transformers[torch]'.",
         ) from None
