@@ -42,3 +42,9 @@ def uv_env_module(fake_index: FakeIndex, uv_session_dirs: tuple[Path, Path]) -> 
     """Like ``uv_env``, for module-scoped projects that several tests sync in turn."""
     cache_dir, home_dir = uv_session_dirs
     return hermetic_uv_env(fake_index, cache_dir=cache_dir, home_dir=home_dir, python=sys.executable)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep uvtorch's template cache out of the real user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))

@@ -5,9 +5,8 @@ validates them and fills the defaults. The answers file stores the *resolved* ch
 replay gives the same project even after the catalog learns about newer releases.
 """
 
-from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import tomlkit
 
@@ -17,8 +16,7 @@ ANSWERS_FILE = ".uvtorch.toml"
 ANSWERS_SCHEMA = 1
 
 
-@dataclass(frozen=True)
-class Answers:
+class Answers(NamedTuple):
     """The choices that fully determine a generated project."""
 
     name: str

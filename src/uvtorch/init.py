@@ -4,9 +4,8 @@ Pure apart from reading packaged data: returns the files to write and the notes 
 leaves printing and writing to the CLI.
 """
 
-from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from typing import Any
 
 from uvtorch.answers import ANSWERS_FILE, Answers, dump_answers
@@ -18,8 +17,7 @@ from uvtorch.templates import builtin_templates, render_files
 DEFAULT_TEMPLATE = "minimal"
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     """A planned project: its files (relative path -> text) and what to tell the user."""
 
     plan: Plan

@@ -6,9 +6,8 @@ where each package comes from, which overrides and uv settings are needed, and n
 user. Renderers only turn a Plan into text; nothing here does I/O.
 """
 
-from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -36,8 +35,7 @@ _FAR_FUTURE = Version("999")
 _PYTHON_FLOOR = Version("3.10")  # the oldest Python a new project should start from
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(NamedTuple):
     """A requirement in an accelerator extra, and whether the extra's index serves it."""
 
     name: PackageName
@@ -46,8 +44,7 @@ class Package:
     why: str = ""
 
 
-@dataclass(frozen=True)
-class Extra:
+class Extra(NamedTuple):
     """One accelerator: its extra, its index, and where that index has wheels."""
 
     accelerator: str
@@ -59,8 +56,7 @@ class Extra:
     packages: tuple[Package, ...]
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Everything the renderers need, decided."""
 
     answers: Answers  # resolved: defaults filled in, names normalized
@@ -128,8 +124,7 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         features.append("dependency-metadata")
     if environments:
         features += ["environments", "required-environments"]
-    resolved = replace(
-        answers,
+    resolved = answers._replace(
         name=project,
         python=python,
         torch=torch_req.removeprefix("torch"),
