@@ -60,7 +60,7 @@ def test_accelerators_are_deduplicated_and_ordered() -> None:
 
 def test_extra_and_index_names_follow_pep_685() -> None:
     e = extra(plan(accelerators=("rocm6.4",)), "rocm6-4")
-    assert (e.index, e.url) == ("pytorch-rocm6-4", "https://download.pytorch.org/whl/rocm6.4")
+    assert (e.index_name, e.url) == ("pytorch-rocm6-4", "https://download.pytorch.org/whl/rocm6.4")
 
 
 @pytest.mark.parametrize(

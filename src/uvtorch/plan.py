@@ -49,7 +49,7 @@ class Extra(NamedTuple):
 
     accelerator: str
     name: ExtraName
-    index: str
+    index_name: str
     url: str
     marker: str | None  # where the index is used; None means every target platform
     fallback: tuple[str, ...]  # target platforms with no wheel there: torch comes from PyPI
@@ -349,12 +349,14 @@ def _packages(
     needed = dict.fromkeys(n for n in requested if n in catalog.companions)
     for name in requested:
         dependent = catalog.dependents.get(name)
-        for companion in dependent.needs if dependent else ():
+        if dependent is None:
+            continue
+        for companion in dependent.needs:
             if companion not in needed:
                 needed[companion] = None
                 notes.append(
                     f"Added {companion} to every extra: {dependent.why}, and it must come "
-                    "from the same PyTorch index as torch."  # type: ignore[union-attr]
+                    "from the same PyTorch index as torch."
                 )
     for name in needed:
         family[name] = _companion(name, requested.get(name), patches, releases, bounded, catalog)
@@ -455,7 +457,7 @@ def _extra(
     return Extra(
         accelerator=accelerator,
         name=extra_name(accelerator),
-        index=index_name(accelerator),
+        index_name=index_name(accelerator),
         url=f"{index_url}/{accelerator}",
         marker=marker,
         fallback=fallback,

@@ -104,7 +104,7 @@ def _uv(plan: Plan) -> Table:
     indexes = tomlkit.aot()
     for extra in plan.extras:
         index = tomlkit.table()
-        index.add("name", extra.index)
+        index.add("name", extra.index_name)
         index.add("url", extra.url)
         index.add("explicit", True)
         indexes.append(index)
@@ -139,7 +139,7 @@ def _sources(plan: Plan) -> Table:
         for extra in plan.extras:
             if not any(p.name == name and p.from_index for p in extra.packages):
                 continue
-            values = {"index": extra.index, "extra": extra.name}
+            values = {"index": extra.index_name, "extra": extra.name}
             if extra.marker is not None and name == "torch":
                 array.add_line(
                     comment=f"{extra.accelerator}: that index has no wheels for "
