@@ -1,16 +1,20 @@
 """What the user chose, and the `.uvtorch.toml` file that keeps it with the project.
 
-`Answers` holds raw choices (flag values, possibly None for "use the default"); `plan.py`
-validates them and fills the defaults. The answers file stores the *resolved* choices, so a
-replay gives the same project even after the catalog learns about newer releases.
+`Answers` holds raw choices (None or empty for "use the default"); `plan.py` validates them
+and fills the defaults. The answers file stores the *resolved* choices, so a replay gives the
+same project even after the catalog learns about newer releases.
+
+Choices come in layers, later ones winning per answer: template presets, then an answers
+file, then flags. `layer()` stacks them.
 """
 
-
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import tomlkit
 
 from uvtorch import __version__
+from uvtorch.errors import UvtorchError
 
 ANSWERS_FILE = ".uvtorch.toml"
 ANSWERS_SCHEMA = 1
@@ -26,25 +30,97 @@ class Answers(NamedTuple):
     packages: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     index_url: str | None = None
+    template: str | None = None
+
+
+# Each answer's type, for reading files: "text", or "list" of texts.
+FIELDS: dict[str, str] = {
+    "name": "text",
+    "python": "text",
+    "torch": "text",
+    "accelerators": "list",
+    "packages": "list",
+    "platforms": "list",
+    "index_url": "text",
+    "template": "text",
+}
+
+
+def layer(*layers: dict[str, Any], name: str) -> Answers:
+    """Answers from partial layers, later layers overriding earlier ones per answer.
+
+    `name` is the fallback project name (the target folder's) when no layer gives one.
+    """
+    merged: dict[str, Any] = {"name": name}
+    for partial in layers:
+        merged.update({k: v for k, v in partial.items() if v is not None})
+    return Answers(**merged)
+
+
+def validate_layer(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """Check the types of a partial answers table read from `source`; return it as a layer."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        kind = FIELDS.get(key)
+        if kind is None:
+            raise UvtorchError(
+                f"{source}: unknown answer '{key}'.",
+                f"Known answers: {', '.join(FIELDS)}.",
+            )
+        if kind == "text" and not isinstance(value, str):
+            raise UvtorchError(f"{source}: '{key}' must be a string.", f"e.g. {key} = \"...\".")
+        if kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UvtorchError(
+                    f"{source}: '{key}' must be a list of strings.", f'e.g. {key} = ["..."].'
+                )
+            value = tuple(value)
+        out[key] = value
+    return out
+
+
+def load_answers(path: Path) -> dict[str, Any]:
+    """Read a `.uvtorch.toml` file as an answers layer."""
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    except OSError as exc:
+        raise UvtorchError(
+            f"Cannot read the answers file {path}: {exc.strerror or exc}.",
+            f"Give the {ANSWERS_FILE} of a project made by uvtorch init.",
+        ) from None
+    except tomlkit.exceptions.ParseError as exc:
+        raise UvtorchError(
+            f"The answers file {path} is not valid TOML ({exc}).",
+            f"Give the {ANSWERS_FILE} of a project made by uvtorch init.",
+        ) from None
+    schema = doc.get("schema_version")
+    if not isinstance(schema, int) or not isinstance(doc.get("answers"), dict):
+        raise UvtorchError(
+            f"{path} is not a uvtorch answers file (no schema_version or [answers]).",
+            f"Give the {ANSWERS_FILE} of a project made by uvtorch init.",
+        )
+    if schema > ANSWERS_SCHEMA:
+        raise UvtorchError(
+            f"{path} was written by a newer uvtorch ({doc.get('uvtorch_version', '?')}, "
+            f"answers schema {schema}).",
+            "Upgrade uvtorch to replay it.",
+        )
+    return validate_layer(doc["answers"], str(path))
 
 
 def dump_answers(answers: Answers) -> str:
     """The `.uvtorch.toml` text for resolved answers (stable key order)."""
     doc = tomlkit.document()
     doc.add(tomlkit.comment("Written by uvtorch init: the choices this project was made from,"))
-    doc.add(tomlkit.comment("with every default filled in."))
+    doc.add(tomlkit.comment("with every default filled in. Replay them with"))
+    doc.add(tomlkit.comment("`uvtorch init OTHER --answers .uvtorch.toml`."))
     doc.add("schema_version", ANSWERS_SCHEMA)
     doc.add("uvtorch_version", __version__)
     table = tomlkit.table()
-    table.add("name", answers.name)
-    if answers.python is not None:
-        table.add("python", answers.python)
-    if answers.torch is not None:
-        table.add("torch", answers.torch)
-    table.add("accelerators", list(answers.accelerators))
-    table.add("packages", list(answers.packages))
-    table.add("platforms", list(answers.platforms))
-    if answers.index_url is not None:
-        table.add("index_url", answers.index_url)
+    for key, kind in FIELDS.items():
+        value = getattr(answers, key)
+        if value is None:
+            continue
+        table.add(key, list(value) if kind == "list" else value)
     doc.add("answers", table)
     return tomlkit.dumps(doc)

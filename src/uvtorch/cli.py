@@ -10,9 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from uvtorch import __version__
 from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError
+
+if TYPE_CHECKING:
+    from uvtorch.init import Project
 
 INIT_EPILOG = """\
 examples:
@@ -91,8 +95,22 @@ def _parser() -> argparse.ArgumentParser:
         "https://download.pytorch.org/whl (the default)",
     )
     init.add_argument(
+        "--template", metavar="DIR|NAME",
+        help="start from a template: a built-in name (see --list-templates) or a folder with "
+        "uvtorch-template.toml and files/",
+    )
+    init.add_argument(
+        "--answers", metavar="FILE",
+        help="replay the .uvtorch.toml of an earlier project; flags beside it override single "
+        "answers",
+    )
+    init.add_argument(
+        "--list-templates", action="store_true", help="list the built-in templates and exit"
+    )
+    init.add_argument(
         "-y", "--yes", action="store_true",
-        help="never ask: every choice not given by a flag takes its default",
+        help="never ask: every choice not given by a flag takes its default (without it, "
+        "init asks on a terminal)",
     )
     init.add_argument(
         "--dry-run", action="store_true", help="print the files that would be written"
@@ -101,35 +119,88 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _list_templates() -> int:
+    from uvtorch.questions import QUESTION_IDS
+    from uvtorch.templates import builtin_names, load_template
+
+    for name in builtin_names():
+        print(f"{name:<10} {load_template(name, QUESTION_IDS).description}")
+    return 0
+
+
+def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
+    """The answers given by flags (only those actually given)."""
+    given = {
+        "name": args.name,
+        "python": args.python,
+        "torch": args.torch,
+        "accelerators": tuple(args.accelerator) or None,
+        "packages": tuple(args.package) or None,
+        "platforms": tuple(args.platform) or None,
+        "index_url": args.index_url,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _summary(project: "Project", target: Path) -> str:
+    plan = project.plan
+    lines = [f"uvtorch will write {plan.project} into {target}:"]
+    lines.append(f"  {plan.torch} for Python {plan.requires_python}")
+    for extra in plan.extras:
+        names = ", ".join(p.name for p in extra.packages)
+        lines.append(f"  extra {extra.name}: {names}  ({extra.url})")
+    platforms = ", ".join(plan.answers.platforms) or "all (linux, macOS, Windows)"
+    lines.append(f"  platforms: {platforms}")
+    lines.append(f"  files: {', '.join(project.files)}")
+    lines += [f"  note: {note}" for note in plan.notes]
+    return "\n".join(lines) + "\n"
+
+
 def _init(args: argparse.Namespace) -> int:
-    from uvtorch.answers import Answers
+    from uvtorch.answers import layer, load_answers
     from uvtorch.catalog import load
     from uvtorch.init import build_project
+    from uvtorch.questions import QUESTION_IDS
+    from uvtorch.templates import load_template
     from uvtorch.write import existing, write_files
 
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise NeedsTerminal(
-                "uvtorch init has no terminal to ask its questions on.",
-                "Pass --yes to take the defaults for everything not given by a flag "
-                "(e.g. uvtorch init demo --yes -a cpu -a cu128).",
-            )
+    if args.list_templates:
+        return _list_templates()
+    if not args.yes and not sys.stdin.isatty():
         raise NeedsTerminal(
-            "This version of uvtorch init does not ask questions yet.",
-            "Pass --yes to take the defaults for everything not given by a flag.",
+            "uvtorch init has no terminal to ask its questions on.",
+            "Pass --yes to take the defaults for everything not given by a flag "
+            "(e.g. uvtorch init demo --yes -a cpu -a cu128).",
         )
     target = Path(args.directory)
-    name = args.name or target.resolve().name
-    answers = Answers(
-        name=name,
-        python=args.python,
-        torch=args.torch,
-        accelerators=tuple(args.accelerator),
-        packages=tuple(args.package),
-        platforms=tuple(args.platform),
-        index_url=args.index_url,
-    )
-    project = build_project(answers, load())
+    catalog = load()
+    replayed = load_answers(Path(args.answers)) if args.answers else {}
+    flags = _flag_layer(args)
+    template_spec = args.template or replayed.get("template")
+    template = load_template(template_spec, QUESTION_IDS) if template_spec else None
+    if template is not None:
+        flags["template"] = template.name
+    presets = template.presets if template else {}
+    answers = layer(presets, replayed, flags, name=target.resolve().name)
+    if not args.yes:
+        from uvtorch.questions import ask_all, settled
+        from uvtorch.errors import Cancelled
+        from uvtorch.wizard import QuestionaryPrompter
+
+        prompter = QuestionaryPrompter()
+        answers = ask_all(
+            answers,
+            settled([*replayed, *flags]),
+            template.ask if template else None,
+            catalog,
+            prompter,
+        )
+        project = build_project(answers, catalog, QUESTION_IDS)
+        sys.stdout.write(_summary(project, target))
+        if not prompter.confirm("Write these files?", default=True):
+            raise Cancelled
+    else:
+        project = build_project(answers, catalog, QUESTION_IDS)
     out = sys.stdout
     if args.dry_run:
         for rel, text in project.files.items():
@@ -175,4 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("uvtorch: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+    except EOFError:  # the terminal closed while a question was waiting
+        print("uvtorch: input ended; nothing was written.", file=sys.stderr)
         return 130

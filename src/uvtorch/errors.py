@@ -56,3 +56,10 @@ class BadPyproject(UvtorchError):
 
 class TemplateEscape(UvtorchError):
     """A template path that would land outside the target folder."""
+
+
+class Cancelled(UvtorchError):
+    """The user declined the summary."""
+
+    def __init__(self) -> None:
+        super().__init__("Cancelled; nothing was written.")

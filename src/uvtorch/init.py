@@ -5,16 +5,13 @@ leaves printing and writing to the CLI.
 """
 
 
-from typing import NamedTuple
-from typing import Any
+from typing import Any, NamedTuple
 
 from uvtorch.answers import ANSWERS_FILE, Answers, dump_answers
 from uvtorch.catalog import Catalog
 from uvtorch.plan import Plan, make_plan
 from uvtorch.render import render_pyproject
-from uvtorch.templates import builtin_templates, render_files
-
-DEFAULT_TEMPLATE = "minimal"
+from uvtorch.templates import BASE_TEMPLATE, Template, load_template, render_files
 
 
 class Project(NamedTuple):
@@ -38,12 +35,21 @@ def template_context(plan: Plan) -> dict[str, Any]:
     }
 
 
-def build_project(answers: Answers, catalog: Catalog) -> Project:
-    """Plan the project and render every file it consists of."""
+def build_project(answers: Answers, catalog: Catalog, questions: tuple[str, ...]) -> Project:
+    """Plan the project and render every file it consists of.
+
+    The base template's files come first; the chosen template's files are added on top (a
+    file at the same path replaces the base one).
+    """
     plan = make_plan(answers, catalog)
-    files = render_files(
-        builtin_templates().joinpath(DEFAULT_TEMPLATE, "files"), template_context(plan)
-    )
-    files["pyproject.toml"] = render_pyproject(plan, catalog)
+    context = template_context(plan)
+    base = load_template(BASE_TEMPLATE, questions)
+    chosen: Template | None = load_template(answers.template, questions) if answers.template else None
+    files = render_files(base.root / "files", context)
+    groups: dict[str, tuple[str, ...]] = {}
+    if chosen is not None and chosen.root != base.root:
+        files.update(render_files(chosen.root / "files", context))
+        groups = chosen.dependency_groups
+    files["pyproject.toml"] = render_pyproject(plan, catalog, groups)
     files[ANSWERS_FILE] = dump_answers(plan.answers)
     return Project(plan=plan, files=dict(sorted(files.items())))

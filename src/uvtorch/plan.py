@@ -7,6 +7,7 @@ user. Renderers only turn a Plan into text; nothing here does I/O.
 """
 
 
+import re
 from typing import NamedTuple
 from urllib.parse import urlparse
 
@@ -79,17 +80,17 @@ class Plan(NamedTuple):
 
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     """Validate `answers` against `catalog` and decide the whole project."""
-    project = _project_name(answers.name)
+    project = check_name(answers.name)
     accelerators = _accelerators(answers.accelerators or ("cpu",), catalog)
     targets = _platforms(answers.platforms, catalog)
-    torch_spec, patches = _torch(answers.torch, accelerators, catalog)
+    torch_spec, patches = check_torch(answers.torch, accelerators, catalog)
     releases = [r for r in catalog.releases if any(p in patches for p in r.patches)]
-    python = _python(answers.python, releases)
+    python = check_python(answers.python, releases)
     index_url = _index_url(answers.index_url, catalog)
     notes: list[str] = []
     bounded = _FAR_FUTURE not in torch_spec
     family, dependents = _packages(answers.packages, patches, releases, bounded, catalog, notes)
-    torch_req = f"torch{_spec_text(answers.torch) if answers.torch else _minor_range(releases[-1].minor)}"
+    torch_req = f"torch{_spec_text(answers.torch) if answers.torch else minor_range(releases[-1].minor)}"
     extras = tuple(
         _extra(
             accelerator,
@@ -148,7 +149,8 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     )
 
 
-def _project_name(name: str) -> str:
+def check_name(name: str) -> str:
+    """The project name, if it is a valid distribution name."""
     if not is_valid_project_name(name):
         raise BadSpec(
             f"'{name}' is not a valid project name.",
@@ -211,7 +213,8 @@ def _spec_text(text: str) -> str:
     return ",".join(str(Specifier(part.strip())) for part in text.split(",") if part.strip())
 
 
-def _minor_range(minor: Version) -> str:
+def minor_range(minor: Version) -> str:
+    """`>=X.Y,<X.Y+1`: every patch of one minor release."""
     return f">={minor.major}.{minor.minor},<{minor.major}.{minor.minor + 1}"
 
 
@@ -222,13 +225,14 @@ def _span(minors: list[Version]) -> str:
     return f"{first}" if first == last else f"{first} to {last}"
 
 
-def _torch(
+def check_torch(
     given: str | None, accelerators: tuple[str, ...], catalog: Catalog
 ) -> tuple[SpecifierSet, frozenset[Version]]:
+    """The torch spec (given, or the newest release with every accelerator) and its patches."""
     if given is None:
         for release in reversed(catalog.releases):
             if all(release.patches_with(a) for a in accelerators):
-                spec = SpecifierSet(_minor_range(release.minor))
+                spec = SpecifierSet(minor_range(release.minor))
                 return spec, frozenset(p for p in release.patches if p in spec)
         have = "; ".join(
             f"{a} exists for torch {_span([r.minor for r in catalog.releases if r.patches_with(a)])}"
@@ -251,7 +255,7 @@ def _torch(
         raise NoBuild(
             f"No torch release in uvtorch's catalog matches --torch '{given}'.",
             f"Known releases: {_span([r.minor for r in catalog.releases])} "
-            f"(e.g. --torch '{_minor_range(catalog.releases[-1].minor)}').",
+            f"(e.g. --torch '{minor_range(catalog.releases[-1].minor)}').",
         )
     for accelerator in accelerators:
         if not any(p in patches for r in catalog.releases for p in r.patches_with(accelerator)):
@@ -269,7 +273,8 @@ def _torch(
     return spec, patches
 
 
-def _python(given: str | None, releases: list[Release]) -> str:
+def check_python(given: str | None, releases: list[Release]) -> str:
+    """requires-python: the given spec if the releases can satisfy it, else a default."""
     lowest = min(r.python_min for r in releases)
     highest = max(r.python_max for r in releases)
     if given is None:
@@ -309,7 +314,28 @@ def _index_url(given: str | None, catalog: Catalog) -> str:
     return url
 
 
-def _requirement(text: str) -> Requirement:
+_NAME_AND_EXTRAS = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?")
+
+
+def written(req: Requirement, text: str) -> str:
+    """A requirement as text, normalized, its specifiers in the order the user wrote them.
+
+    packaging's own str() sorts specifiers; keeping the user's order makes a replayed answers
+    file render the very same bytes as the project it came from.
+    """
+    if req.url:
+        return str(req)
+    head = text.split(";", 1)[0]
+    specifiers = _NAME_AND_EXTRAS.sub("", head).strip().strip("()")
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    out = f"{req.name}{extras}{_spec_text(specifiers) if specifiers else ''}"
+    if req.marker is not None:
+        out += f"; {req.marker}"
+    return out
+
+
+def check_requirement(text: str) -> Requirement:
+    """A parsed PEP 508 requirement."""
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
@@ -333,8 +359,9 @@ def _packages(
     family: dict[PackageName, Package] = {}
     dependents: dict[PackageName, Package] = {}
     requested: dict[PackageName, Requirement] = {}
+    texts: dict[PackageName, str] = {}
     for text in given:
-        req = _requirement(text)
+        req = check_requirement(text)
         name = package_name(req.name)
         if name == TORCH:
             raise UsageError(
@@ -346,6 +373,7 @@ def _packages(
                 f"-p '{text}': {name} is listed twice.", "Give each package once."
             )
         requested[name] = req
+        texts[name] = text
     needed = dict.fromkeys(n for n in requested if n in catalog.companions)
     for name in requested:
         dependent = catalog.dependents.get(name)
@@ -359,10 +387,12 @@ def _packages(
                     "from the same PyTorch index as torch."
                 )
     for name in needed:
-        family[name] = _companion(name, requested.get(name), patches, releases, bounded, catalog)
+        family[name] = _companion(
+            name, requested.get(name), texts.get(name, ""), patches, releases, bounded, catalog
+        )
     for name, req in requested.items():
         if name not in family:
-            dependents[name] = Package(name, str(req), from_index=False)
+            dependents[name] = Package(name, written(req, texts[name]), from_index=False)
     order = sorted(family)
     return tuple(family[n] for n in order), tuple(dependents[n] for n in sorted(dependents))
 
@@ -370,6 +400,7 @@ def _packages(
 def _companion(
     name: PackageName,
     req: Requirement | None,
+    text: str,
     patches: frozenset[Version],
     releases: list[Release],
     bounded: bool,
@@ -398,7 +429,7 @@ def _companion(
                 f"({', '.join(map(str, versions))}).",
                 f"Drop the version and uvtorch picks the matching one, or change --torch.",
             )
-        return Package(name, str(req), from_index=on_index)
+        return Package(name, written(req, text), from_index=on_index)
     low, high = versions[0], versions[-1]
     spec = f">={low}"
     if bounded:  # an open-ended torch spec must not cap its companions

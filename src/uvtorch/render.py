@@ -6,6 +6,7 @@ why a line is there: platform markers, the metadata override, the uv version flo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import tomlkit
@@ -156,11 +157,23 @@ def _sources(plan: Plan) -> Table:
     return sources
 
 
-def render_pyproject(plan: Plan, catalog: Catalog) -> str:
-    """The complete pyproject.toml for `plan`."""
+def _groups(groups: Mapping[str, tuple[str, ...]]) -> Table:
+    table = tomlkit.table()
+    for name, requirements in groups.items():
+        table.add(name, _array(list(requirements)))
+    return table
+
+
+def render_pyproject(
+    plan: Plan, catalog: Catalog, groups: Mapping[str, tuple[str, ...]] | None = None
+) -> str:
+    """The complete pyproject.toml for `plan`, with a template's dependency groups."""
     doc = tomlkit.document()
     doc.add("project", _project(plan))
     doc.add(tomlkit.nl())
+    if groups:
+        doc.add("dependency-groups", _groups(groups))
+        doc.add(tomlkit.nl())
     doc.add("build-system", _build_system(catalog))
     doc.add(tomlkit.nl())
     tool = tomlkit.table(is_super_table=True)
