@@ -56,3 +56,127 @@ def test_rendering_works_without_a_writable_cache(
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     root = make(tmp_path / "t", {"a.txt": "{{ v }}"})
     assert render_files(root, {"v": "ok"}) == {"a.txt": "ok"}
+
+
+# --- template folders through the CLI -------------------------------------------------
+
+
+from syrupy.assertion import SnapshotAssertion  # noqa: E402
+
+from uvtorch.answers import Answers  # noqa: E402
+from uvtorch.catalog import load  # noqa: E402
+from uvtorch.cli import main  # noqa: E402
+from uvtorch.init import build_project  # noqa: E402
+from uvtorch.questions import QUESTION_IDS  # noqa: E402
+from uvtorch.templates import builtin_names  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["minimal", "training", "notebook"])
+def test_builtin_template_files(name: str, snapshot: SnapshotAssertion) -> None:
+    answers = Answers(name="demo", accelerators=("cpu", "cu128"), packages=("torchvision",),
+                      torch=">=2.9,<2.10", template=name)
+    assert build_project(answers, load(), QUESTION_IDS).files == snapshot
+
+
+def test_builtin_templates_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--list-templates"]) == 0
+    out = capsys.readouterr().out
+    assert builtin_names() == ["minimal", "notebook", "training"]
+    for name in builtin_names():
+        assert name in out
+
+
+def _template(root: Path, toml: str, files: dict[str, str]) -> Path:
+    make(root, {"uvtorch-template.toml": toml, **{f"files/{k}": v for k, v in files.items()}})
+    return root
+
+
+def test_a_template_folder_presets_answers_and_adds_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = _template(
+        tmp_path / "team",
+        'description = "Our stack"\nask = ["name"]\n'
+        '[answers]\naccelerators = ["cpu", "cu126"]\npackages = ["torchvision"]\n'
+        '[dependency-groups]\ndev = ["pytest>=8"]\n',
+        {"src/{{ package }}/model.py": "# model for {{ project }}\n"},
+    )
+    target = tmp_path / "proj"
+    assert main(["init", str(target), "--yes", "--template", str(template)]) == 0
+    capsys.readouterr()
+    assert (target / "src/proj/model.py").read_text() == "# model for proj\n"
+    pyproject = (target / "pyproject.toml").read_text()
+    assert "cu126 = [" in pyproject and "torchvision" in pyproject
+    assert '[dependency-groups]\ndev = [\n    "pytest>=8",\n]' in pyproject
+    assert f'template = "{template.resolve()}"' in (target / ".uvtorch.toml").read_text()
+    # Flags still override the template's presets.
+    assert main(["init", str(tmp_path / "p2"), "--yes", "--template", str(template),
+                 "-a", "cpu"]) == 0
+    assert "cu126" not in (tmp_path / "p2" / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ("colour = 'red'\n", "unknown key(s) colour"),
+        ("ask = ['favourite']\n", "unknown question(s) favourite"),
+        ("[answers]\naccelerators = 'cpu'\n", "list of strings"),
+        ("[dependency-groups]\ndev = ['pytest>>1']\n", "not a valid requirement"),
+        ("not toml [", "Cannot read"),
+    ],
+)
+def test_bad_template_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, says: str
+) -> None:
+    template = _template(tmp_path / "t", toml, {"x.txt": "x"})
+    assert main(["init", str(tmp_path / "p"), "--yes", "--template", str(template)]) == 1
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+def test_unknown_template_name_lists_the_builtin_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "p"), "--yes", "--template", "fancy"]) == 1
+    err = capsys.readouterr().err
+    assert "Unknown template 'fancy'" in err and "minimal, notebook, training" in err
+
+
+def test_a_folder_without_template_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["init", str(tmp_path / "p"), "--yes", "--template", str(tmp_path / "empty")]) == 1
+    assert "has no uvtorch-template.toml" in capsys.readouterr().err
+
+
+def test_escaping_template_paths_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = _template(tmp_path / "t", "", {"{{ '..' }}/outside.txt": "x"})
+    assert main(["init", str(tmp_path / "p"), "--yes", "--template", str(template)]) == 1
+    assert "outside the project folder" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists() and not (tmp_path / "outside.txt").exists()
+
+
+def test_symlinks_in_a_template_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = _template(tmp_path / "t", "", {"ok.txt": "x"})
+    (template / "files" / "link").symlink_to(tmp_path)
+    assert main(["init", str(tmp_path / "p"), "--yes", "--template", str(template)]) == 1
+    assert "symbolic link" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_symlink_in_the_target_cannot_redirect_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = tmp_path / "p"
+    target.mkdir()
+    (target / "src").symlink_to(elsewhere)
+    assert main(["init", str(target), "--yes"]) == 1
+    assert "outside" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == [] and list(target.iterdir()) == [target / "src"]

@@ -182,7 +182,8 @@ def _init(args: argparse.Namespace) -> int:
         flags["template"] = template.name
     presets = template.presets if template else {}
     answers = layer(presets, replayed, flags, name=target.resolve().name)
-    if not args.yes:
+    asked = not args.yes
+    if asked:
         from uvtorch.questions import ask_all, settled
         from uvtorch.errors import Cancelled
         from uvtorch.wizard import QuestionaryPrompter
@@ -222,7 +223,7 @@ def _init(args: argparse.Namespace) -> int:
     )
     for rel in project.files:
         out.write(f"  {rel}\n")
-    for note in project.plan.notes:
+    for note in project.plan.notes if not asked else ():  # the summary showed them
         out.write(f"note: {note}\n")
     cd = "" if target.resolve() == Path.cwd() else f"cd {args.directory} && "
     out.write(f"Next: {cd}uv sync --extra {extras[0]}\n")

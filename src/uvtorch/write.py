@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from uvtorch.errors import UvtorchError, WouldOverwrite
+from uvtorch.errors import TemplateEscape, UvtorchError, WouldOverwrite
 
 
 def _umask() -> int:
@@ -37,6 +37,15 @@ def write_files(target: Path, files: Mapping[str, str], *, force: bool = False) 
         raise WouldOverwrite(
             f"{target} exists and is not a folder.", "Choose a folder for the new project."
         )
+    root = target.resolve()
+    for rel in files:
+        final = (target / rel).resolve()
+        if final != root and root not in final.parents:
+            raise TemplateEscape(
+                f"Writing '{rel}' would land in {final}, outside {target} (a symbolic link "
+                "on the way).",
+                "Remove the link or choose another folder; nothing was written.",
+            )
     mode = 0o666 & ~_umask()
     staged: list[tuple[str, Path]] = []
     try:

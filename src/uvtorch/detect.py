@@ -1,0 +1,961 @@
+"""`uvtorch detect`: what accelerator this machine has, and which torch build to install.
+
+Everything here is pure. `uvtorch.probe.probe(reader)` gathers the raw text (files, command
+output, environment) into `Facts`; then
+
+    detection = detect(facts)                       # parse: driver, GPUs, ROCm, XPU, torch
+    choice = choose(detection, catalog, "2.14")     # decide: accelerator id and why
+    format_report(detection, choice)                # short human report
+    to_json(detection, choice)                      # machine-readable, schema below
+
+No function in this module reads a file, runs a command or prints; the CUDA facts come from
+the package data file `data/cuda.toml` (`load_cuda()`, read once, like `catalog.load()`).
+
+How the choice is made (mirrors `uv --torch-backend=auto`, plus a compute-capability check):
+
+- NVIDIA first: the driver version is taken from, in this order, `UV_CUDA_DRIVER_VERSION`,
+  `/sys/module/nvidia/version`, `/proc/driver/nvidia/version`, `nvidia-smi`. It is mapped to
+  the newest CUDA major it can run (minor-version compatibility: 11.x >= 450.80.02, 12.x >=
+  525.60.13, 13.x >= 580 on Linux; 452.39 / 528.33 / 580 on Windows). Among the CUDA builds
+  the torch release has on this platform, the newest one whose CUDA the driver runs and whose
+  wheels carry code for every GPU's compute capability wins (astral-sh/uv#14742: a GTX 1080
+  must not get cu128). A GPU of capability M.m is served by a list entry M.k with k <= m
+  (NVIDIA's cubin compatibility rule, also torch's `_check_cubins`); "+PTX" is not counted.
+  Builds whose list is not in `cuda.toml` are used only when no checked build fits, and the
+  reasons say so.
+- Then AMD (`UV_AMD_GPU_ARCHITECTURE`, `rocm_agent_enumerator`, `rocminfo`): the newest
+  rocmX.Y build not newer than the ROCm in `/opt/rocm/.info/version`.
+- Then Intel: a display-class PCI device of vendor 0x8086 under `/sys/bus/pci/devices` (what
+  uv reads, astral-sh/uv#14386) -> `xpu`. Integrated Intel graphics match too.
+- macOS arm64 and everything else: `cpu` (PyPI's macOS arm64 wheel includes MPS).
+
+JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are null):
+
+    {
+      "schema_version": 1,
+      "platform": "linux-x86_64" | null,      # catalog platform id of this machine
+      "system": "Linux", "machine": "x86_64",  # as Python's platform module reports them
+      "nvidia": {
+        "driver": "580.159.04" | null, "driver_source": "/sys/module/nvidia/version" | null,
+        "cuda_major": 13 | null,               # newest CUDA major the driver can run
+        "gpus": [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0" | null}]
+      },
+      "amd": {"rocm_version": "6.4.1" | null, "rocm_source": str | null,
+              "gfx": ["gfx942"], "gfx_source": str | null},
+      "intel": {"gpu": true | false, "source": str | null},
+      "torch": null | {"version": "2.11.0+cu130", "cuda": "13.0" | null, "hip": str | null,
+                       "cuda_available": bool, "variant": "cu130" | null, "python": str | null},
+      "notes": [str],                          # oddities met while reading, in reading order
+      "read": [str],                           # every source consulted, in order
+      "choice": null | {
+        "torch": "2.14",                       # the torch minor release decided for
+        "accelerator": "cu132",                # variant id: cuXYZ, rocmX.Y, xpu or cpu
+        "checked": bool,                       # false: GPU compute capability not verified
+        "reasons": [str],                      # human-readable, in order
+        "candidates": [{"variant": "cu126", "runtime": "ok" | "too-old" | "unknown",
+                        "arch": "ok" | "missing" | "unknown" | "n/a", "missing": ["6.1"]}],
+        "alternative": null | {"torch": "2.14", "accelerator": "cu126"}
+      }
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from packaging.version import InvalidVersion, Version
+
+from uvtorch.catalog import Catalog, Release, variant_sort_key
+
+SCHEMA_VERSION = 1
+
+_DATA = Path(__file__).parent / "data"
+
+# The sources, named once: `probe` reads them, `detect` looks their text up by these keys.
+ENV_CUDA_DRIVER = "UV_CUDA_DRIVER_VERSION"
+ENV_AMD_ARCH = "UV_AMD_GPU_ARCHITECTURE"
+ENV_ROCM_PATH = "ROCM_PATH"
+SYS_MODULE_NVIDIA = "/sys/module/nvidia/version"
+PROC_DRIVER_NVIDIA = "/proc/driver/nvidia/version"
+NVIDIA_SMI_QUERY = (
+    "nvidia-smi",
+    "--query-gpu=name,driver_version,compute_cap",
+    "--format=csv,noheader",
+)
+# nvidia-smi versions that reject the compute_cap field still answer this one.
+NVIDIA_SMI_BASIC = ("nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader")
+ROCM_DEFAULT_ROOT = "/opt/rocm"
+ROCM_TOOLS = ("rocm_agent_enumerator", "rocminfo")
+PCI_DEVICES = "/sys/bus/pci/devices"
+
+_PCI_BASE_CLASS_MASK = 0xFF0000
+_PCI_BASE_CLASS_DISPLAY = 0x030000
+_PCI_VENDORS = {0x10DE: "NVIDIA", 0x1002: "AMD", 0x8086: "Intel"}
+_PLATFORM_OS = {"linux": "linux", "windows": "windows", "darwin": "macos"}
+_DRIVER_OS = {"linux": "linux", "windows": "windows"}  # where NVIDIA publishes driver floors
+
+
+def command_key(argv: Iterable[str]) -> str:
+    """How a command's output is filed in `Facts.commands`."""
+    return " ".join(argv)
+
+
+def rocm_version_file(root: str) -> str:
+    """The file holding the ROCm release installed under `root` (e.g. 6.4.1-52)."""
+    return f"{root.rstrip('/')}/.info/version"
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+class Arch(NamedTuple):
+    """One TORCH_CUDA_ARCH_LIST entry, e.g. 12.0+PTX."""
+
+    major: int
+    minor: int
+    ptx: bool
+
+
+class CudaData(NamedTuple):
+    """`data/cuda.toml`: driver floors and the compute capabilities of PyTorch's wheels."""
+
+    driver_min: Mapping[int, Mapping[str, Version]]  # CUDA major -> linux/windows -> driver
+    toolkit_min_arch: Mapping[int, tuple[int, int]]  # CUDA major -> lowest target it has
+    archs: Mapping[tuple[str, str, str], tuple[Arch, ...]]  # (variant, minor, platform)
+
+
+def parse_arch(text: str) -> Arch:
+    """'8.6' or '12.0+PTX' -> Arch; ValueError otherwise."""
+    match = re.fullmatch(r"(\d+)\.(\d+)(\+PTX)?", text.strip())
+    if not match:
+        raise ValueError(f"not a TORCH_CUDA_ARCH_LIST entry: {text!r}")
+    return Arch(int(match.group(1)), int(match.group(2)), match.group(3) is not None)
+
+
+def _capability(text: str) -> tuple[int, int]:
+    arch = parse_arch(text)
+    return (arch.major, arch.minor)
+
+
+def _read_data(name: str) -> dict[str, Any]:
+    """Parse a packaged data file: tomllib where it exists (3.11+), tomlkit on 3.10."""
+    text = (_DATA / name).read_text(encoding="utf-8")
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomlkit
+
+        return tomlkit.parse(text).unwrap()
+    return tomllib.loads(text)
+
+
+def cuda_data_from(raw: Mapping[str, Any]) -> CudaData:
+    """Build `CudaData` from parsed TOML; keys ending in `_unverified` are skipped."""
+    driver_min = {
+        int(major): MappingProxyType(
+            {os_: Version(v) for os_, v in floors.items() if not os_.endswith("_unverified")}
+        )
+        for major, floors in raw["driver_min"].items()
+        if not major.endswith("_unverified")
+    }
+    toolkit_min = {
+        int(major): _capability(arch)
+        for major, arch in raw.get("toolkit_min_arch", {}).items()
+        if not major.endswith("_unverified")
+    }
+    archs: dict[tuple[str, str, str], tuple[Arch, ...]] = {}
+    for build in raw.get("builds", []):
+        for key, value in build.items():
+            if key in ("variant", "torch") or key.endswith("_unverified"):
+                continue
+            for minor in build["torch"]:
+                where = (build["variant"], minor, key)
+                if where in archs:
+                    raise ValueError(f"cuda.toml lists {where} twice")
+                archs[where] = tuple(parse_arch(a) for a in value)
+    return CudaData(
+        driver_min=MappingProxyType(driver_min),
+        toolkit_min_arch=MappingProxyType(toolkit_min),
+        archs=MappingProxyType(archs),
+    )
+
+
+@cache
+def load_cuda() -> CudaData:
+    """Read the packaged `cuda.toml` once per process."""
+    return cuda_data_from(_read_data("cuda.toml"))
+
+
+def cuda_of(variant: str) -> tuple[int, int] | None:
+    """The CUDA version a variant id names: cu118 -> (11, 8), cu132 -> (13, 2)."""
+    match = re.fullmatch(r"cu(\d+)(\d)", variant)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def serves(archs: Iterable[Arch], capability: tuple[int, int]) -> bool:
+    """Whether a wheel built for `archs` has machine code a GPU of `capability` runs.
+
+    A cubin for M.k runs on M.m when m >= k (same major). PTX-only entries do not count.
+    """
+    major, minor = capability
+    return any(a.major == major and a.minor <= minor for a in archs)
+
+
+def _cc(capability: tuple[int, int]) -> str:
+    return f"{capability[0]}.{capability[1]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Raw facts and what they say
+# --------------------------------------------------------------------------------------------
+
+
+class Facts(NamedTuple):
+    """Raw text gathered from a machine by `uvtorch.probe.probe`; absent sources are missing."""
+
+    system: str  # platform.system(): Linux, Windows, Darwin
+    machine: str  # platform.machine(): x86_64, AMD64, aarch64, arm64
+    env: Mapping[str, str]  # the environment variables read, when set
+    files: Mapping[str, str]  # path -> text of the files that could be read
+    commands: Mapping[str, str]  # command_key(argv) -> stdout of the commands that succeeded
+    pci: tuple[tuple[str, str, str], ...]  # (device, class, vendor) under /sys/bus/pci/devices
+    torch: str | None  # what the torch query printed (JSON), None if nothing
+    read: tuple[str, ...]  # every source consulted, in order
+
+
+class Gpu(NamedTuple):
+    """An NVIDIA GPU as nvidia-smi lists it."""
+
+    name: str
+    compute_capability: tuple[int, int] | None
+
+
+class TorchFound(NamedTuple):
+    """A torch that the interpreter can already import (e.g. a container's)."""
+
+    version: str
+    cuda: str | None
+    hip: str | None
+    cuda_available: bool
+    python: str | None
+
+
+class Detection(NamedTuple):
+    """What this machine has, parsed from `Facts`."""
+
+    platform: str | None  # e.g. linux-x86_64; may be one the catalog does not target
+    system: str
+    machine: str
+    driver: str | None  # NVIDIA driver version
+    driver_source: str | None
+    cuda_major: int | None  # newest CUDA major the driver runs
+    gpus: tuple[Gpu, ...]
+    rocm_version: str | None
+    rocm_source: str | None
+    amd_gfx: tuple[str, ...]
+    amd_gfx_source: str | None
+    intel_gpu: bool
+    intel_source: str | None
+    torch: TorchFound | None
+    notes: tuple[str, ...]
+    read: tuple[str, ...]
+
+
+def platform_id(system: str, machine: str) -> str | None:
+    """Catalog-style platform id: ('Linux', 'x86_64') -> 'linux-x86_64'; None if unknown OS."""
+    os_ = _PLATFORM_OS.get(system.strip().lower())
+    if os_ is None:
+        return None
+    arch = machine.strip().lower()
+    arch = {"amd64": "x86_64", "x64": "x86_64"}.get(arch, arch)
+    if arch in ("arm64", "aarch64"):
+        arch = "arm64" if os_ in ("macos", "windows") else "aarch64"
+    return f"{os_}-{arch}"
+
+
+def parse_driver_version(text: str) -> str | None:
+    """A bare NVIDIA driver version ('580.159.04', '581.57'), or None."""
+    value = text.strip()
+    return value if re.fullmatch(r"\d+(\.\d+){0,3}", value) else None
+
+
+def parse_sys_module_nvidia_version(text: str) -> str | None:
+    """`/sys/module/nvidia/version` holds just the version."""
+    return parse_driver_version(text.splitlines()[0]) if text.strip() else None
+
+
+def parse_proc_driver_nvidia_version(text: str) -> str | None:
+    """The version in `/proc/driver/nvidia/version`'s NVRM line.
+
+    'NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ...'
+    'NVRM version: NVIDIA UNIX x86_64 Kernel Module  375.74  Wed Jun 14 ...'
+    """
+    for line in text.splitlines():
+        if line.startswith("NVRM version:"):
+            match = re.search(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d+(?:\.\d+){1,3})\b", line)
+            return match.group(1) if match else None
+    return None
+
+
+def parse_nvidia_smi(text: str) -> tuple[tuple[Gpu, str | None], ...]:
+    """Rows of `nvidia-smi --query-gpu=name,driver_version[,compute_cap] --format=csv,noheader`.
+
+    Returns (GPU, driver version) per line. Names may contain commas; the other fields never do.
+    """
+    rows: list[tuple[Gpu, str | None]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.rsplit(",", 2)]
+        if len(parts) == 3 and _capability_or_none(parts[2]) is not None:
+            name, driver, cc = parts
+            rows.append((Gpu(name, _capability_or_none(cc)), parse_driver_version(driver)))
+            continue
+        if len(parts) == 3 and parse_driver_version(parts[2]) is None:
+            # compute_cap reported as [N/A] or similar
+            name, driver = parts[0], parts[1]
+            rows.append((Gpu(name, None), parse_driver_version(driver)))
+            continue
+        name, _, driver = line.rpartition(",")
+        rows.append((Gpu(name.strip(), None), parse_driver_version(driver)))
+    return tuple(rows)
+
+
+def _capability_or_none(text: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r"(\d+)\.(\d+)", text.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_rocm_agents(text: str) -> tuple[str, ...]:
+    """GPU targets from `rocm_agent_enumerator` (one per line; gfx000 is the CPU agent)."""
+    found = [line.strip() for line in text.splitlines()]
+    return _unique(t for t in found if re.fullmatch(r"gfx[0-9a-f]+", t) and t != "gfx000")
+
+
+def parse_rocminfo(text: str) -> tuple[str, ...]:
+    """GPU targets from `rocminfo`: agents whose `Name:` is a gfx target."""
+    names = re.findall(r"^\s*Name:\s+(gfx[0-9a-f]+)\s*$", text, flags=re.MULTILINE)
+    return _unique(n for n in names if n != "gfx000")
+
+
+def parse_rocm_version(text: str) -> str | None:
+    """`/opt/rocm/.info/version` ('6.4.1-52') -> '6.4.1'."""
+    match = re.match(r"\s*(\d+(?:\.\d+){1,3})", text)
+    return match.group(1) if match else None
+
+
+def parse_pci(devices: Iterable[tuple[str, str, str]]) -> tuple[str, ...]:
+    """Vendors of the display-class PCI devices ('NVIDIA', 'AMD', 'Intel', or '0x1234')."""
+    vendors = []
+    for _, pci_class, vendor in devices:
+        try:
+            klass, vend = int(pci_class.strip(), 16), int(vendor.strip(), 16)
+        except ValueError:
+            continue
+        if klass & _PCI_BASE_CLASS_MASK == _PCI_BASE_CLASS_DISPLAY:
+            vendors.append(_PCI_VENDORS.get(vend, f"0x{vend:04x}"))
+    return _unique(vendors)
+
+
+def parse_torch_info(text: str) -> TorchFound | None:
+    """The JSON printed by the torch query (see `uvtorch.probe.TORCH_QUERY`)."""
+    try:
+        data = json.loads(text.strip().splitlines()[-1]) if text.strip() else None
+    except (ValueError, IndexError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), str):
+        return None
+
+    def text_or_none(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) and value else None
+
+    return TorchFound(
+        version=data["version"],
+        cuda=text_or_none("cuda"),
+        hip=text_or_none("hip"),
+        cuda_available=data.get("cuda_available") is True,
+        python=text_or_none("python"),
+    )
+
+
+def torch_variant(version: str) -> str | None:
+    """The PyTorch index a torch version came from, by its local tag ('2.11.0+cu130' -> cu130)."""
+    try:
+        local = Version(version).local
+    except InvalidVersion:
+        return None
+    if local and re.fullmatch(r"cpu|xpu|cu\d+|rocm\d+(\.\d+)*", local):
+        return local
+    return None
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def cuda_major_for(
+    driver: str | None, platform: str | None, cuda: CudaData
+) -> int | None:
+    """The newest CUDA major a driver runs (minor-version compatibility), or None."""
+    if driver is None or platform is None:
+        return None
+    os_ = _DRIVER_OS.get(platform.split("-")[0])
+    if os_ is None:
+        return None
+    found = [
+        major
+        for major, floors in cuda.driver_min.items()
+        if os_ in floors and Version(driver) >= floors[os_]
+    ]
+    return max(found, default=None)
+
+
+def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
+    """Parse raw facts into a `Detection`, taking each value from the first source that has it."""
+    cuda = cuda if cuda is not None else load_cuda()
+    notes: list[str] = []
+    platform = platform_id(facts.system, facts.machine)
+
+    # NVIDIA driver: the environment, then sysfs, procfs, nvidia-smi (uv's order).
+    smi_text = facts.commands.get(command_key(NVIDIA_SMI_QUERY))
+    smi_basic = facts.commands.get(command_key(NVIDIA_SMI_BASIC))
+    smi_rows = parse_nvidia_smi(smi_text if smi_text is not None else smi_basic or "")
+    driver_sources: list[tuple[str, str | None]] = []
+    if ENV_CUDA_DRIVER in facts.env:
+        value = parse_driver_version(facts.env[ENV_CUDA_DRIVER])
+        if value is None:
+            notes.append(
+                f"{ENV_CUDA_DRIVER}={facts.env[ENV_CUDA_DRIVER]!r} is not a driver version"
+                " (e.g. 580.95.05); ignored"
+            )
+        driver_sources.append((ENV_CUDA_DRIVER, value))
+    if SYS_MODULE_NVIDIA in facts.files:
+        driver_sources.append(
+            (SYS_MODULE_NVIDIA, parse_sys_module_nvidia_version(facts.files[SYS_MODULE_NVIDIA]))
+        )
+    if PROC_DRIVER_NVIDIA in facts.files:
+        driver_sources.append(
+            (PROC_DRIVER_NVIDIA, parse_proc_driver_nvidia_version(facts.files[PROC_DRIVER_NVIDIA]))
+        )
+    if smi_rows:
+        driver_sources.append(("nvidia-smi", smi_rows[0][1]))
+    found = [(src, v) for src, v in driver_sources if v is not None]
+    driver, driver_source = found[0][1] if found else None, found[0][0] if found else None
+    installed = {v for src, v in found if src != ENV_CUDA_DRIVER}
+    if driver_source == ENV_CUDA_DRIVER and installed - {driver}:
+        notes.append(
+            f"{ENV_CUDA_DRIVER} ({driver}) overrides the installed driver"
+            f" ({', '.join(sorted(str(v) for v in installed))})"
+        )
+    gpus = tuple(gpu for gpu, _ in smi_rows)
+    if driver is not None and not gpus:
+        notes.append(
+            "nvidia-smi gave no GPU list, so the GPUs' compute capability cannot be checked"
+        )
+    elif gpus and smi_text is None:
+        notes.append("nvidia-smi did not report compute_cap; compute capability not checked")
+
+    # AMD: the GPU targets, then the ROCm release installed.
+    gfx: tuple[str, ...] = ()
+    gfx_source: str | None = None
+    if ENV_AMD_ARCH in facts.env:
+        gfx, gfx_source = parse_rocm_agents(facts.env[ENV_AMD_ARCH]), ENV_AMD_ARCH
+    if not gfx:
+        for key, text in facts.commands.items():
+            tool = key.split()[0].rsplit("/", 1)[-1]
+            if tool == "rocm_agent_enumerator":
+                gfx, gfx_source = parse_rocm_agents(text), key
+            elif tool == "rocminfo":
+                gfx, gfx_source = parse_rocminfo(text), key
+            if gfx:
+                break
+    rocm_version: str | None = None
+    rocm_source: str | None = None
+    for path, text in facts.files.items():
+        if path.endswith("/.info/version"):
+            rocm_version, rocm_source = parse_rocm_version(text), path
+            if rocm_version:
+                break
+
+    # PCI: Intel GPUs, and display devices no driver was found for.
+    vendors = parse_pci(facts.pci)
+    intel = "Intel" in vendors
+    if "NVIDIA" in vendors and driver is None:
+        notes.append("an NVIDIA display device is on the PCI bus, but no NVIDIA driver was found")
+    if "AMD" in vendors and not gfx:
+        notes.append("an AMD display device is on the PCI bus, but ROCm reported no GPU")
+
+    torch_text = (facts.torch or "").strip()
+    torch = parse_torch_info(torch_text) if torch_text not in ("", "null") else None
+    if torch_text not in ("", "null") and torch is None:
+        notes.append("the torch query printed something unexpected; ignored")
+
+    return Detection(
+        platform=platform,
+        system=facts.system,
+        machine=facts.machine,
+        driver=driver,
+        driver_source=driver_source,
+        cuda_major=cuda_major_for(driver, platform, cuda),
+        gpus=gpus,
+        rocm_version=rocm_version,
+        rocm_source=rocm_source,
+        amd_gfx=gfx,
+        amd_gfx_source=gfx_source,
+        intel_gpu=intel,
+        intel_source=PCI_DEVICES if intel else None,
+        torch=torch,
+        notes=tuple(notes),
+        read=facts.read,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The choice
+# --------------------------------------------------------------------------------------------
+
+
+class Candidate(NamedTuple):
+    """One accelerator build weighed for this machine."""
+
+    variant: str
+    runtime: str  # ok | too-old | unknown: the driver (CUDA) or ROCm install vs. the build
+    arch: str  # ok | missing | unknown | n/a: the GPUs' compute capability vs. the wheels
+    missing: tuple[str, ...]  # compute capabilities the wheels lack
+
+
+class Choice(NamedTuple):
+    """The accelerator to use with one torch release, and why."""
+
+    accelerator: str  # variant id: cu132, rocm6.4, xpu or cpu
+    torch: str  # the torch minor release decided for, e.g. "2.14"
+    reasons: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    checked: bool  # False when the GPUs' compute capability could not be verified
+    alternative: tuple[str, str] | None  # (torch minor, accelerator) that would serve the GPU
+
+
+class _Pick(NamedTuple):
+    variant: str | None
+    reasons: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    checked: bool
+
+
+def _release(catalog: Catalog, torch_release: str | Version | None) -> Release:
+    if torch_release is None:
+        return catalog.releases[-1]
+    wanted = Version(str(torch_release))
+    for release in catalog.releases:
+        if (release.minor.major, release.minor.minor) == (wanted.major, wanted.minor):
+            return release
+    known = ", ".join(str(r.minor) for r in catalog.releases)
+    raise ValueError(f"torch {torch_release} is not in the catalog (it has {known})")
+
+
+def _family_variants(
+    catalog: Catalog, release: Release, platform: str, family: str
+) -> list[str]:
+    found = [
+        v
+        for v, platforms in release.variants.items()
+        if catalog.family_of(v) == family and platform in platforms and release.patches_with(v)
+    ]
+    return sorted(found, key=variant_sort_key)
+
+
+def _range(archs: tuple[Arch, ...]) -> str:
+    ordered = sorted((a.major, a.minor) for a in archs)
+    return f"{_cc(ordered[0])} to {_cc(ordered[-1])}"
+
+
+def _pick_cuda(
+    detection: Detection, catalog: Catalog, release: Release, cuda: CudaData
+) -> _Pick:
+    platform = detection.platform or ""
+    minor = str(release.minor)
+    variants = _family_variants(catalog, release, platform, "cuda")
+    driver = detection.driver or ""
+    reasons: list[str] = []
+    os_ = _DRIVER_OS.get(platform.split("-")[0], "")
+    if detection.cuda_major is None:
+        oldest = min(
+            (f[os_] for f in cuda.driver_min.values() if os_ in f), default=None
+        )
+        reasons.append(
+            f"driver {driver} ({detection.driver_source}) is older than {oldest}, the oldest"
+            " that runs any CUDA build" if oldest else f"no CUDA driver floors for {platform}"
+        )
+    else:
+        reasons.append(
+            f"driver {driver} ({detection.driver_source}) supports CUDA"
+            f" {detection.cuda_major}.x and older"
+        )
+    if not variants:
+        reasons.append(f"torch {minor} has no CUDA build for {platform}")
+        return _Pick(None, tuple(reasons), (), False)
+    reasons.append(f"torch {minor} has {', '.join(variants)} for {platform}")
+    for v in variants:
+        only = release.variant_patches.get(v)
+        if only:
+            reasons.append(f"{v} exists only for torch {', '.join(str(p) for p in only)}")
+
+    caps = [g.compute_capability for g in detection.gpus]
+    known_caps = sorted({c for c in caps if c is not None})
+    unchecked_gpu = not detection.gpus or any(c is None for c in caps)
+    candidates: list[Candidate] = []
+    too_new: list[str] = []
+    for v in variants:
+        cv = cuda_of(v)
+        floor = cuda.driver_min.get(cv[0], {}).get(os_) if cv else None
+        if floor is None:
+            runtime = "unknown"
+        else:
+            runtime = "ok" if Version(driver) >= floor else "too-old"
+            if runtime == "too-old":
+                too_new.append(f"{v} (needs >= {floor})")
+        archs = cuda.archs.get((v, minor, platform))
+        missing: tuple[str, ...] = ()
+        if not known_caps:
+            arch = "unknown"
+        elif archs is not None:
+            missing = tuple(_cc(c) for c in known_caps if not serves(archs, c))
+            arch = "missing" if missing else ("unknown" if unchecked_gpu else "ok")
+        else:
+            lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
+            missing = tuple(_cc(c) for c in known_caps if lowest and c < lowest)
+            arch = "missing" if missing else "unknown"
+        candidates.append(Candidate(v, runtime, arch, missing))
+    if too_new:
+        reasons.append(f"too new for this driver: {', '.join(too_new)}")
+
+    gpu_text = ", ".join(
+        f"{g.name} ({_cc(g.compute_capability) if g.compute_capability else '?'})"
+        for g in detection.gpus
+    )
+    if len(detection.gpus) > 1:
+        reasons.append(
+            f"{len(detection.gpus)} GPUs: {gpu_text}; the build must serve all of them"
+        )
+    elif detection.gpus:
+        reasons.append(f"GPU: {gpu_text}")
+    runnable = [c for c in candidates if c.runtime == "ok"]
+    if known_caps:
+        caps_text = ", ".join(_cc(c) for c in known_caps)
+        ok = [c.variant for c in runnable if c.arch == "ok"]
+        if ok:
+            verb = "supports" if len(ok) == 1 else "all support"
+            reasons.append(f"{', '.join(ok)} {verb} compute capability {caps_text}")
+        for c in runnable:
+            if c.arch != "missing":
+                continue
+            archs = cuda.archs.get((c.variant, minor, platform))
+            cv = cuda_of(c.variant)
+            lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
+            if archs:
+                built = f"wheels built for {_range(archs)}"
+            elif cv and lowest:
+                built = f"CUDA {cv[0]}.x cannot build for below {_cc(lowest)}"
+            else:  # pragma: no cover - "missing" needs one of the two
+                built = "no code for it"
+            reasons.append(f"{c.variant} lacks compute capability {', '.join(c.missing)} ({built})")
+        unknown = [c.variant for c in runnable if c.arch == "unknown"]
+        if unknown and not unchecked_gpu:
+            reasons.append(
+                f"{', '.join(unknown)}: the compute capabilities of its {platform} wheels for"
+                f" torch {minor} are not on record; not checked"
+            )
+    else:
+        reasons.append("no GPU compute capability known: not checked")
+    if unchecked_gpu and known_caps:
+        reasons.append("some GPUs did not report a compute capability: not fully checked")
+
+    verified = [c for c in runnable if c.arch == "ok"]
+    unverified = [c for c in runnable if c.arch == "unknown"]
+    if verified:
+        pick = verified[-1]
+        checked = True
+    elif unverified:
+        pick = unverified[-1]
+        checked = False
+        if known_caps:
+            reasons.append(
+                f"{pick.variant} is the newest build this driver runs; whether its wheels"
+                f" carry code for compute capability {', '.join(_cc(c) for c in known_caps)}"
+                " is not on record"
+            )
+    else:
+        reasons.append(f"no CUDA build of torch {minor} fits this machine")
+        return _Pick(None, tuple(reasons), tuple(candidates), False)
+    reasons.append(f"-> {pick.variant}")
+    return _Pick(pick.variant, tuple(reasons), tuple(candidates), checked)
+
+
+def _pick_rocm(detection: Detection, catalog: Catalog, release: Release) -> _Pick:
+    platform = detection.platform or ""
+    minor = str(release.minor)
+    gfx = ", ".join(detection.amd_gfx) or "no GPU target reported"
+    reasons = [f"AMD GPU: {gfx} ({detection.amd_gfx_source or 'not reported'})"]
+    variants = _family_variants(catalog, release, platform, "rocm")
+    if not variants:
+        reasons.append(f"torch {minor} has no ROCm build for {platform}")
+        return _Pick(None, tuple(reasons), (), False)
+    reasons.append(f"torch {minor} has {', '.join(variants)} for {platform}")
+    if detection.rocm_version is None:
+        reasons.append(
+            f"ROCm version not found ({rocm_version_file(ROCM_DEFAULT_ROOT)}): taking the"
+            " newest ROCm build; check that it matches your ROCm installation"
+        )
+        candidates = tuple(Candidate(v, "unknown", "n/a", ()) for v in variants)
+        reasons.append(f"-> {variants[-1]}")
+        return _Pick(variants[-1], tuple(reasons), candidates, False)
+    installed = Version(detection.rocm_version)
+    candidates = tuple(
+        Candidate(v, "ok" if Version(v[len("rocm"):]) <= installed else "too-old", "n/a", ())
+        for v in variants
+    )
+    fitting = [c.variant for c in candidates if c.runtime == "ok"]
+    reasons.append(f"ROCm {detection.rocm_version} ({detection.rocm_source})")
+    if not fitting:
+        reasons.append(
+            f"ROCm {detection.rocm_version} is older than every ROCm build of torch {minor}"
+        )
+        return _Pick(None, tuple(reasons), candidates, False)
+    reasons.append(f"newest ROCm build not newer than ROCm {detection.rocm_version}")
+    reasons.append(f"-> {fitting[-1]}")
+    return _Pick(fitting[-1], tuple(reasons), candidates, True)
+
+
+def _pick_xpu(detection: Detection, catalog: Catalog, release: Release) -> _Pick:
+    platform = detection.platform or ""
+    minor = str(release.minor)
+    reasons = [
+        f"Intel display device on the PCI bus ({detection.intel_source}); integrated Intel"
+        " graphics count too, and not all of them run XPU builds well"
+    ]
+    variants = _family_variants(catalog, release, platform, "xpu")
+    if not variants:
+        reasons.append(f"torch {minor} has no XPU build for {platform}")
+        return _Pick(None, tuple(reasons), (), False)
+    reasons.append(f"-> {variants[-1]}")
+    return _Pick(variants[-1], tuple(reasons), (Candidate(variants[-1], "ok", "n/a", ()),), True)
+
+
+def _pick(
+    detection: Detection, catalog: Catalog, release: Release, cuda: CudaData
+) -> _Pick | None:
+    """The accelerator family this machine calls for; None when it has none."""
+    if detection.driver is not None:
+        return _pick_cuda(detection, catalog, release, cuda)
+    if detection.amd_gfx or detection.rocm_version:
+        return _pick_rocm(detection, catalog, release)
+    if detection.intel_gpu:
+        return _pick_xpu(detection, catalog, release)
+    return None
+
+
+def _torch_reason(found: TorchFound) -> str:
+    runtime = f"CUDA {found.cuda}" if found.cuda else (f"ROCm/HIP {found.hip}" if found.hip else "no CUDA")
+    usable = "GPU usable" if found.cuda_available else "no GPU usable"
+    where = f" by {found.python}" if found.python else ""
+    variant = torch_variant(found.version)
+    container = re.search(r"\bnv(\d\d\.\d\d)\b", found.version)
+    if variant:
+        origin = f"the {variant} build from the PyTorch index"
+    elif container:
+        origin = f"an NVIDIA container build ({container.group(0)}), not from the PyTorch index"
+    else:
+        origin = "a build from outside the PyTorch index"
+    return (
+        f"a torch is already importable{where}: {found.version} ({runtime}, {usable}),"
+        f" {origin}; installing another torch into that environment would replace it"
+    )
+
+
+def choose(
+    detection: Detection,
+    catalog: Catalog,
+    torch_release: str | Version | None = None,
+    cuda: CudaData | None = None,
+) -> Choice:
+    """The accelerator id to use with `torch_release` (default: the newest in the catalog).
+
+    Raises ValueError if the catalog has no such torch release.
+    """
+    cuda = cuda if cuda is not None else load_cuda()
+    release = _release(catalog, torch_release)
+    minor = str(release.minor)
+    platform = detection.platform
+    reasons: list[str] = []
+    alternative: tuple[str, str] | None = None
+    if platform not in catalog.platforms:
+        targets = ", ".join(catalog.platforms)
+        reasons.append(
+            f"this machine ({detection.system} {detection.machine}) is not a platform uvtorch"
+            f" targets ({targets}); -> cpu"
+        )
+        pick = _Pick("cpu", (), (), False)
+    else:
+        found = _pick(detection, catalog, release, cuda)
+        if found is None:
+            if platform == "macos-arm64":
+                reasons.append(
+                    "macOS arm64: there is no separate GPU build; the cpu build (PyPI's macOS"
+                    " wheel) includes MPS, the Apple GPU backend -> cpu"
+                )
+            else:
+                reasons.append("no NVIDIA driver, AMD ROCm or Intel GPU found -> cpu")
+            pick = _Pick("cpu", (), (), True)
+        else:
+            pick = found
+            reasons.extend(found.reasons)
+            if found.variant is None:
+                alternative = _alternative(detection, catalog, release, cuda)
+                if alternative:
+                    reasons.append(
+                        f"torch {alternative[0]} has {alternative[1]}, which fits this machine"
+                    )
+                reasons.append("-> cpu")
+        if detection.intel_gpu and detection.driver is not None:
+            reasons.append("an Intel display device is present too; the NVIDIA GPU comes first")
+    if detection.torch is not None:
+        reasons.append(_torch_reason(detection.torch))
+    return Choice(
+        accelerator=pick.variant or "cpu",
+        torch=minor,
+        reasons=tuple(reasons),
+        candidates=pick.candidates,
+        checked=pick.checked,
+        alternative=alternative,
+    )
+
+
+def _alternative(
+    detection: Detection, catalog: Catalog, release: Release, cuda: CudaData
+) -> tuple[str, str] | None:
+    """The newest other torch release with a build that fits, checked builds first."""
+    unchecked: tuple[str, str] | None = None
+    for other in reversed(catalog.releases):
+        if other.minor == release.minor:
+            continue
+        found = _pick(detection, catalog, other, cuda)
+        if found is not None and found.variant is not None:
+            if found.checked:
+                return (str(other.minor), found.variant)
+            unchecked = unchecked or (str(other.minor), found.variant)
+    return unchecked
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def to_json(detection: Detection, choice: Choice | None = None) -> dict[str, Any]:
+    """The stable, documented JSON form (see the module docstring for the schema)."""
+    torch = detection.torch
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "platform": detection.platform,
+        "system": detection.system,
+        "machine": detection.machine,
+        "nvidia": {
+            "driver": detection.driver,
+            "driver_source": detection.driver_source,
+            "cuda_major": detection.cuda_major,
+            "gpus": [
+                {
+                    "name": g.name,
+                    "compute_capability": _cc(g.compute_capability)
+                    if g.compute_capability
+                    else None,
+                }
+                for g in detection.gpus
+            ],
+        },
+        "amd": {
+            "rocm_version": detection.rocm_version,
+            "rocm_source": detection.rocm_source,
+            "gfx": list(detection.amd_gfx),
+            "gfx_source": detection.amd_gfx_source,
+        },
+        "intel": {"gpu": detection.intel_gpu, "source": detection.intel_source},
+        "torch": None
+        if torch is None
+        else {
+            "version": torch.version,
+            "cuda": torch.cuda,
+            "hip": torch.hip,
+            "cuda_available": torch.cuda_available,
+            "variant": torch_variant(torch.version),
+            "python": torch.python,
+        },
+        "notes": list(detection.notes),
+        "read": list(detection.read),
+        "choice": None
+        if choice is None
+        else {
+            "torch": choice.torch,
+            "accelerator": choice.accelerator,
+            "checked": choice.checked,
+            "reasons": list(choice.reasons),
+            "candidates": [
+                {
+                    "variant": c.variant,
+                    "runtime": c.runtime,
+                    "arch": c.arch,
+                    "missing": list(c.missing),
+                }
+                for c in choice.candidates
+            ],
+            "alternative": None
+            if choice.alternative is None
+            else {"torch": choice.alternative[0], "accelerator": choice.alternative[1]},
+        },
+    }
+
+
+def format_report(detection: Detection, choice: Choice | None = None) -> str:
+    """A short human-readable report, one fact per line."""
+    rows: list[tuple[str, str]] = [
+        ("platform", detection.platform or f"{detection.system} {detection.machine}")
+    ]
+    if detection.driver:
+        cuda = f", runs CUDA {detection.cuda_major}.x builds" if detection.cuda_major else ""
+        rows.append(("NVIDIA", f"driver {detection.driver} ({detection.driver_source}){cuda}"))
+    else:
+        rows.append(("NVIDIA", "no driver found"))
+    for i, gpu in enumerate(detection.gpus):
+        cc = _cc(gpu.compute_capability) if gpu.compute_capability else "unknown"
+        rows.append((f"GPU {i}", f"{gpu.name}, compute capability {cc}"))
+    if detection.amd_gfx or detection.rocm_version:
+        rocm = f"ROCm {detection.rocm_version}" if detection.rocm_version else "ROCm version unknown"
+        rows.append(("AMD", f"{', '.join(detection.amd_gfx) or 'no GPU target'}; {rocm}"))
+    if detection.intel_gpu:
+        rows.append(("Intel", f"display device found ({detection.intel_source})"))
+    if detection.torch:
+        t = detection.torch
+        runtime = f"CUDA {t.cuda}" if t.cuda else (f"HIP {t.hip}" if t.hip else "CPU only")
+        usable = "GPU usable" if t.cuda_available else "no GPU usable"
+        rows.append(("torch", f"{t.version} importable ({runtime}, {usable})"))
+    else:
+        rows.append(("torch", "none importable"))
+    for note in detection.notes:
+        rows.append(("note", note))
+    if choice is not None:
+        checked = "" if choice.checked else " (compute capability not verified)"
+        rows.append(("use", f"-a {choice.accelerator} with torch {choice.torch}{checked}"))
+    width = max(len(label) for label, _ in rows) + 1
+    lines = [f"{label + ':':<{width}} {text}" for label, text in rows]
+    if choice is not None:
+        lines.extend(f"  - {reason}" for reason in choice.reasons)
+    return "\n".join(lines)
