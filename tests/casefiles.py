@@ -25,4 +25,5 @@ def load_case(name: str) -> Answers:
         packages=tuple(raw.get("packages", ())),
         platforms=tuple(raw.get("platforms", ())),
         index_url=raw.get("index_url"),
+        system=tuple(raw.get("system", ())),
     )

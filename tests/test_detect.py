@@ -325,6 +325,24 @@ def test_nvidia_device_without_driver_is_noted() -> None:
     assert choose(d, load()).accelerator == "cpu"
 
 
+@pytest.mark.parametrize(
+    ("version", "origin"),
+    [
+        ("2.11.0+cu130", "the cu130 build from the PyTorch index"),
+        ("2.15.0", "PyPI's build or another without a local version tag"),
+        ("2.5.0a0+872d972e41.nv24.08", "an NVIDIA container build (nv24.08)"),
+        ("2.3.0+git1234", "a build from outside the PyTorch index"),
+    ],
+)
+def test_an_importable_torch_is_reported(version: str, origin: str) -> None:
+    info = json.dumps({"python": "/py", "version": version, "cuda": None, "cuda_available": False})
+    d = detect(_facts(torch=info))
+    assert d.torch is not None and d.torch.version == version
+    reason = choose(d, load()).reasons[-1]
+    assert reason.startswith(f"a torch is already importable by /py: {version} (no CUDA, no GPU")
+    assert origin in reason
+
+
 def test_torch_query_printing_null_means_no_torch() -> None:
     assert detect(_facts(torch="null\n")).torch is None
     d = detect(_facts(torch="Traceback (most recent call last): ..."))
@@ -338,7 +356,9 @@ def test_torch_query_printing_null_means_no_torch() -> None:
 
 def test_pascal_never_gets_a_build_without_its_code() -> None:
     """astral-sh/uv#14742: a GTX 1080 (6.1) on a new driver must not get cu128/cu13x."""
-    d = detect(_facts(files={SYS_MODULE_NVIDIA: "580.95.05"}, commands=_smi("GTX 1080, 580.95.05, 6.1")))
+    d = detect(
+        _facts(files={SYS_MODULE_NVIDIA: "580.95.05"}, commands=_smi("GTX 1080, 580.95.05, 6.1"))
+    )
     for release in load().releases:
         choice = choose(d, load(), release.minor)
         cuda = cuda_of(choice.accelerator)
@@ -392,8 +412,8 @@ def test_torch_release_may_be_a_patch_version() -> None:
             "  (dvs-builder@U16-I3-D08-1-2)  Mon Dec 30 17:26:13 UTC 2024\n",
             "550.144.03",
         ),
-        ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  375.74  Wed Jun 14 01:39:39 PDT 2017", "375.74"),
-        ("NVRM version: NVIDIA UNIX aarch64 Kernel Module  580.95.05  Tue Sep 23 2025", "580.95.05"),
+        ("NVRM version: NVIDIA UNIX x86_64 Kernel Module  375.74  Wed Jun 14 2017", "375.74"),
+        ("NVRM version: NVIDIA UNIX aarch64 Kernel Module  580.95.05  Tue Sep 23", "580.95.05"),
         ("GCC version:  gcc version 12.3.0\n", None),
         ("", None),
     ],
@@ -403,18 +423,22 @@ def test_parse_proc_driver_nvidia_version(text: str, version: str | None) -> Non
 
 
 @pytest.mark.parametrize(
-    ("text", "rows"),
+    ("text", "compute_cap", "rows"),
     [
-        ("NVIDIA H100 80GB HBM3, 580.159.04, 9.0\n", [("NVIDIA H100 80GB HBM3", (9, 0), "580.159.04")]),
-        ("Tesla K80, 470.256.02\n", [("Tesla K80", None, "470.256.02")]),
-        ("NVIDIA RTX PRO 6000, Blackwell, 580.95.05, 12.0", [("NVIDIA RTX PRO 6000, Blackwell", (12, 0), "580.95.05")]),
-        ("Some GPU, 580.95.05, [N/A]", [("Some GPU", None, "580.95.05")]),
-        ("A, 1.2, 8.6\n\nB, 1.2, 6.1\n", [("A", (8, 6), "1.2"), ("B", (6, 1), "1.2")]),
-        ("", []),
+        ("H100 80GB HBM3, 580.159.04, 9.0\n", True, [("H100 80GB HBM3", (9, 0), "580.159.04")]),
+        ("Tesla K80, 470.256.02\n", False, [("Tesla K80", None, "470.256.02")]),
+        ("RTX, Blackwell, 580.95.05, 12.0", True, [("RTX, Blackwell", (12, 0), "580.95.05")]),
+        ("Some GPU, 580.95.05, [N/A]", True, [("Some GPU", None, "580.95.05")]),
+        ("A, 1.2, 8.6\n\nB, 1.2, 6.1\n", True, [("A", (8, 6), "1.2"), ("B", (6, 1), "1.2")]),
+        ("No devices were found", True, []),
+        ("", True, []),
     ],
 )
-def test_parse_nvidia_smi(text: str, rows: list[tuple[str, tuple[int, int] | None, str]]) -> None:
-    assert [(g.name, g.compute_capability, d) for g, d in parse_nvidia_smi(text)] == rows
+def test_parse_nvidia_smi(
+    text: str, compute_cap: bool, rows: list[tuple[str, tuple[int, int] | None, str]]
+) -> None:
+    parsed = parse_nvidia_smi(text, compute_cap)
+    assert [(g.name, g.compute_capability, d) for g, d in parsed] == rows
 
 
 @pytest.mark.parametrize(
@@ -478,7 +502,10 @@ def test_torch_variant(version: str, variant: str | None) -> None:
 
 
 def test_parse_torch_info() -> None:
-    found = parse_torch_info('{"python": "/p", "version": "2.11.0+cu130", "cuda": "13.0", "hip": null, "cuda_available": true}')
+    found = parse_torch_info(
+        '{"python": "/p", "version": "2.11.0+cu130", "cuda": "13.0", "hip": null,'
+        ' "cuda_available": true}'
+    )
     assert found is not None
     assert (found.version, found.cuda, found.hip, found.cuda_available, found.python) == (
         "2.11.0+cu130", "13.0", None, True, "/p",
@@ -572,7 +599,12 @@ def test_unverified_keys_are_never_loaded() -> None:
         "driver_min": {"12": {"linux": "525.60.13", "windows_unverified": "1"}},
         "toolkit_min_arch": {"13": "7.5", "12_unverified": "5.0"},
         "builds": [
-            {"variant": "cu126", "torch": ["2.9"], "linux-x86_64": ["8.0"], "windows-x86_64_unverified": ["6.1"]}
+            {
+                "variant": "cu126",
+                "torch": ["2.9"],
+                "linux-x86_64": ["8.0"],
+                "windows-x86_64_unverified": ["6.1"],
+            }
         ],
     }
     data = cuda_data_from(raw)
@@ -619,7 +651,18 @@ def test_system_reader_torch_query_parses(tmp_path: Path) -> None:
     assert found is None or found.version
 
 
+def test_torch_query_ignores_a_torch_folder_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("__version__ = '0.0.0+fake'\n")
+    monkeypatch.chdir(tmp_path)
+    out = SystemReader().torch_info()
+    assert out is not None and "0.0.0+fake" not in out
+    assert SystemReader(query_torch=False).torch_info() is None
+
+
 def test_probe_on_this_machine_does_not_raise() -> None:
-    facts = probe(SystemReader(timeout=5))
+    facts = probe(SystemReader(timeout=5, query_torch=False))
     detection = detect(facts)
     assert to_json(detection, choose(detection, load()))["schema_version"] == 1

@@ -31,6 +31,8 @@ class Answers(NamedTuple):
     platforms: tuple[str, ...] = ()
     index_url: str | None = None
     template: str | None = None
+    system: tuple[str, ...] = ()  # -a system: what the environment has, as name==version
+    python_executable: str | None = None  # -a system: the interpreter that has that torch
 
 
 # Each answer's type, for reading files: "text", or "list" of texts.
@@ -43,6 +45,8 @@ FIELDS: dict[str, str] = {
     "platforms": "list",
     "index_url": "text",
     "template": "text",
+    "system": "list",
+    "python_executable": "text",
 }
 
 
@@ -119,7 +123,7 @@ def dump_answers(answers: Answers) -> str:
     table = tomlkit.table()
     for key, kind in FIELDS.items():
         value = getattr(answers, key)
-        if value is None:
+        if value is None or (key == "system" and not value):
             continue
         table.add(key, list(value) if kind == "list" else value)
     doc.add("answers", table)

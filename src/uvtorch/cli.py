@@ -16,6 +16,7 @@ from uvtorch import __version__
 from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError
 
 if TYPE_CHECKING:
+    from uvtorch.answers import Answers
     from uvtorch.init import Project
 
 INIT_EPILOG = """\
@@ -95,6 +96,15 @@ def _parser() -> argparse.ArgumentParser:
         "https://download.pytorch.org/whl (the default)",
     )
     init.add_argument(
+        "--system-torch", metavar="VERSION",
+        help="with -a system: the torch version the image has (e.g. 2.5.0a0+872d972e41.nv24.08), "
+        "when init runs outside the image",
+    )
+    init.add_argument(
+        "--python-executable", metavar="PATH",
+        help="with -a system: the interpreter whose torch to use (default: python3 on PATH)",
+    )
+    init.add_argument(
         "--template", metavar="DIR|NAME",
         help="start from a template: a built-in name (see --list-templates) or a folder with "
         "uvtorch-template.toml and files/",
@@ -138,8 +148,32 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         "packages": tuple(args.package) or None,
         "platforms": tuple(args.platform) or None,
         "index_url": args.index_url,
+        "python_executable": args.python_executable,
     }
     return {k: v for k, v in given.items() if v is not None}
+
+
+def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
+    """For -a system, record what the environment provides (probing it unless told)."""
+    if "system" not in answers.accelerators or answers.system:
+        return answers
+    from uvtorch.catalog import load
+    from uvtorch.plan import check_requirement
+
+    companions = load().companions
+    if args.system_torch:
+        wanted = [check_requirement(p).name.lower() for p in answers.packages]
+        extra = tuple(sorted(n for n in wanted if n in companions))
+        return answers._replace(system=(f"torch=={args.system_torch}", *extra))
+    from uvtorch.imagetorch import probe
+
+    found = probe(answers.python_executable)
+    major, minor = (int(x) for x in found.python.split("."))
+    return answers._replace(
+        system=tuple(f"{n}=={v}" for n, v in sorted(found.packages.items())),
+        python_executable=found.executable,
+        python=answers.python or f">={major}.{minor},<{major}.{minor + 1}",
+    )
 
 
 def _summary(project: "Project", target: Path) -> str:
@@ -196,12 +230,12 @@ def _init(args: argparse.Namespace) -> int:
             catalog,
             prompter,
         )
-        project = build_project(answers, catalog, QUESTION_IDS)
+        project = build_project(_with_system(answers, args), catalog, QUESTION_IDS)
         sys.stdout.write(_summary(project, target))
         if not prompter.confirm("Write these files?", default=True):
             raise Cancelled
     else:
-        project = build_project(answers, catalog, QUESTION_IDS)
+        project = build_project(_with_system(answers, args), catalog, QUESTION_IDS)
     out = sys.stdout
     if args.dry_run:
         for rel, text in project.files.items():
@@ -217,16 +251,15 @@ def _init(args: argparse.Namespace) -> int:
         return 0
     write_files(target, project.files, force=args.force)
     extras = [e.name for e in project.plan.extras]
-    out.write(
-        f"Created {project.plan.project} in {target} ({project.plan.torch}; extras: "
-        f"{', '.join(extras)}):\n"
-    )
+    using = f"extras: {', '.join(extras)}" if extras else "from the environment"
+    out.write(f"Created {project.plan.project} in {target} ({project.plan.torch}; {using}):\n")
     for rel in project.files:
         out.write(f"  {rel}\n")
     for note in project.plan.notes if not asked else ():  # the summary showed them
         out.write(f"note: {note}\n")
     cd = "" if target.resolve() == Path.cwd() else f"cd {args.directory} && "
-    out.write(f"Next: {cd}uv sync --extra {extras[0]}\n")
+    sync = f"uv sync --extra {extras[0]}" if extras else "see README.md (a venv that sees the image's torch), then uv sync"
+    out.write(f"Next: {cd}{sync}\n")
     return 0
 
 

@@ -50,7 +50,8 @@ JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are 
       "choice": null | {
         "torch": "2.14",                       # the torch minor release decided for
         "accelerator": "cu132",                # variant id: cuXYZ, rocmX.Y, xpu or cpu
-        "checked": bool,                       # false: GPU compute capability not verified
+        "checked": bool,                       # false: the fit (GPU compute capability,
+                                               # ROCm version) could not be verified
         "reasons": [str],                      # human-readable, in order
         "candidates": [{"variant": "cu126", "runtime": "ok" | "too-old" | "unknown",
                         "arch": "ok" | "missing" | "unknown" | "n/a", "missing": ["6.1"]}],
@@ -305,27 +306,19 @@ def parse_proc_driver_nvidia_version(text: str) -> str | None:
     return None
 
 
-def parse_nvidia_smi(text: str) -> tuple[tuple[Gpu, str | None], ...]:
+def parse_nvidia_smi(text: str, compute_cap: bool = True) -> tuple[tuple[Gpu, str | None], ...]:
     """Rows of `nvidia-smi --query-gpu=name,driver_version[,compute_cap] --format=csv,noheader`.
 
-    Returns (GPU, driver version) per line. Names may contain commas; the other fields never do.
+    Returns (GPU, driver version) per line. Names may contain commas; the other fields never
+    do, so they are split off the right. `compute_cap=False` for the query without that field.
     """
     rows: list[tuple[Gpu, str | None]] = []
     for line in text.splitlines():
-        if not line.strip():
+        fields = [f.strip() for f in line.rsplit(",", 2 if compute_cap else 1)]
+        if len(fields) != (3 if compute_cap else 2) or not fields[0]:
             continue
-        parts = [p.strip() for p in line.rsplit(",", 2)]
-        if len(parts) == 3 and _capability_or_none(parts[2]) is not None:
-            name, driver, cc = parts
-            rows.append((Gpu(name, _capability_or_none(cc)), parse_driver_version(driver)))
-            continue
-        if len(parts) == 3 and parse_driver_version(parts[2]) is None:
-            # compute_cap reported as [N/A] or similar
-            name, driver = parts[0], parts[1]
-            rows.append((Gpu(name, None), parse_driver_version(driver)))
-            continue
-        name, _, driver = line.rpartition(",")
-        rows.append((Gpu(name.strip(), None), parse_driver_version(driver)))
+        capability = _capability_or_none(fields[2]) if compute_cap else None  # or [N/A]
+        rows.append((Gpu(fields[0], capability), parse_driver_version(fields[1])))
     return tuple(rows)
 
 
@@ -398,6 +391,14 @@ def torch_variant(version: str) -> str | None:
     return None
 
 
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
@@ -428,7 +429,10 @@ def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
     # NVIDIA driver: the environment, then sysfs, procfs, nvidia-smi (uv's order).
     smi_text = facts.commands.get(command_key(NVIDIA_SMI_QUERY))
     smi_basic = facts.commands.get(command_key(NVIDIA_SMI_BASIC))
-    smi_rows = parse_nvidia_smi(smi_text if smi_text is not None else smi_basic or "")
+    if smi_text is not None:
+        smi_rows = parse_nvidia_smi(smi_text)
+    else:
+        smi_rows = parse_nvidia_smi(smi_basic or "", compute_cap=False)
     driver_sources: list[tuple[str, str | None]] = []
     if ENV_CUDA_DRIVER in facts.env:
         value = parse_driver_version(facts.env[ENV_CUDA_DRIVER])
@@ -449,7 +453,7 @@ def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
     if smi_rows:
         driver_sources.append(("nvidia-smi", smi_rows[0][1]))
     found = [(src, v) for src, v in driver_sources if v is not None]
-    driver, driver_source = found[0][1] if found else None, found[0][0] if found else None
+    driver_source, driver = found[0] if found else (None, None)
     installed = {v for src, v in found if src != ENV_CUDA_DRIVER}
     if driver_source == ENV_CUDA_DRIVER and installed - {driver}:
         notes.append(
@@ -492,7 +496,9 @@ def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
     if "NVIDIA" in vendors and driver is None:
         notes.append("an NVIDIA display device is on the PCI bus, but no NVIDIA driver was found")
     if "AMD" in vendors and not gfx:
-        notes.append("an AMD display device is on the PCI bus, but ROCm reported no GPU")
+        notes.append(
+            "an AMD display device is on the PCI bus, but no ROCm tool reported a GPU target"
+        )
 
     torch_text = (facts.torch or "").strip()
     torch = parse_torch_info(torch_text) if torch_text not in ("", "null") else None
@@ -540,7 +546,7 @@ class Choice(NamedTuple):
     torch: str  # the torch minor release decided for, e.g. "2.14"
     reasons: tuple[str, ...]
     candidates: tuple[Candidate, ...]
-    checked: bool  # False when the GPUs' compute capability could not be verified
+    checked: bool  # False when the build's fit (compute capability, ROCm) is not verified
     alternative: tuple[str, str] | None  # (torch minor, accelerator) that would serve the GPU
 
 
@@ -578,126 +584,150 @@ def _range(archs: tuple[Arch, ...]) -> str:
     return f"{_cc(ordered[0])} to {_cc(ordered[-1])}"
 
 
+def _assess_cuda(
+    variant: str,
+    minor: str,
+    platform: str,
+    driver: str,
+    caps: list[tuple[int, int]],
+    partial: bool,
+    cuda: CudaData,
+) -> Candidate:
+    """Can this driver run `variant`, and do its wheels carry code for every GPU?"""
+    cv = cuda_of(variant)
+    floor = cuda.driver_min.get(cv[0], {}).get(_driver_os(platform)) if cv else None
+    runtime = "unknown" if floor is None else ("ok" if Version(driver) >= floor else "too-old")
+    archs = cuda.archs.get((variant, minor, platform))
+    if not caps:
+        return Candidate(variant, runtime, "unknown", ())
+    if archs is not None:
+        missing = tuple(_cc(c) for c in caps if not serves(archs, c))
+        arch = "missing" if missing else ("unknown" if partial else "ok")
+        return Candidate(variant, runtime, arch, missing)
+    # No list on record: only the toolkit's own floor can rule the build out.
+    lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
+    missing = tuple(_cc(c) for c in caps if lowest is not None and c < lowest)
+    return Candidate(variant, runtime, "missing" if missing else "unknown", missing)
+
+
+def _driver_os(platform: str) -> str:
+    return _DRIVER_OS.get(platform.split("-")[0], "")
+
+
+def _gpu_reason(gpus: tuple[Gpu, ...]) -> str | None:
+    groups: dict[Gpu, int] = {}
+    for gpu in gpus:
+        groups[gpu] = groups.get(gpu, 0) + 1
+    text = ", ".join(
+        f"{f'{n} x ' if n > 1 else ''}{g.name}"
+        f" ({_cc(g.compute_capability) if g.compute_capability else '?'})"
+        for g, n in groups.items()
+    )
+    if len(groups) > 1:
+        return f"GPUs: {text}; one build must serve all of them"
+    return f"GPU: {text}" if groups else None
+
+
+def _arch_reasons(
+    runnable: list[Candidate],
+    minor: str,
+    platform: str,
+    caps: list[tuple[int, int]],
+    partial: bool,
+    cuda: CudaData,
+) -> list[str]:
+    if not caps:
+        return ["no GPU compute capability known: not checked"]
+    reasons = []
+    ok = [c.variant for c in runnable if c.arch == "ok"]
+    if ok:
+        verb = "supports" if len(ok) == 1 else "all support"
+        reasons.append(f"{', '.join(ok)} {verb} compute capability {', '.join(map(_cc, caps))}")
+    for c in runnable:
+        if c.arch != "missing":
+            continue
+        archs = cuda.archs.get((c.variant, minor, platform))
+        cv = cuda_of(c.variant)
+        lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
+        if archs:
+            built = f"wheels built for {_range(archs)}"
+        else:  # ruled out by the toolkit floor (see _assess_cuda)
+            built = f"CUDA {cv[0] if cv else '?'}.x cannot build for below {_cc(lowest or (0, 0))}"
+        reasons.append(f"{c.variant} lacks compute capability {', '.join(c.missing)} ({built})")
+    unknown = [c.variant for c in runnable if c.arch == "unknown"]
+    if partial:
+        reasons.append("some GPUs did not report a compute capability: not fully checked")
+    elif unknown:
+        whose = "their" if len(unknown) > 1 else "its"
+        reasons.append(
+            f"{', '.join(unknown)}: the compute capabilities of {whose} {platform} wheels"
+            f" for torch {minor} are not on record; not checked"
+        )
+    return reasons
+
+
 def _pick_cuda(
     detection: Detection, catalog: Catalog, release: Release, cuda: CudaData
 ) -> _Pick:
     platform = detection.platform or ""
     minor = str(release.minor)
-    variants = _family_variants(catalog, release, platform, "cuda")
     driver = detection.driver or ""
     reasons: list[str] = []
-    os_ = _DRIVER_OS.get(platform.split("-")[0], "")
-    if detection.cuda_major is None:
-        oldest = min(
-            (f[os_] for f in cuda.driver_min.values() if os_ in f), default=None
-        )
-        reasons.append(
-            f"driver {driver} ({detection.driver_source}) is older than {oldest}, the oldest"
-            " that runs any CUDA build" if oldest else f"no CUDA driver floors for {platform}"
-        )
-    else:
+    if detection.cuda_major is not None:
         reasons.append(
             f"driver {driver} ({detection.driver_source}) supports CUDA"
             f" {detection.cuda_major}.x and older"
         )
+    else:
+        os_ = _driver_os(platform)
+        floors = [f[os_] for f in cuda.driver_min.values() if os_ in f]
+        reasons.append(
+            f"driver {driver} ({detection.driver_source}) is older than {min(floors)}, the"
+            " oldest that runs any CUDA build"
+            if floors
+            else f"no CUDA driver floors are on record for {platform}"
+        )
+    variants = _family_variants(catalog, release, platform, "cuda")
     if not variants:
         reasons.append(f"torch {minor} has no CUDA build for {platform}")
         return _Pick(None, tuple(reasons), (), False)
     reasons.append(f"torch {minor} has {', '.join(variants)} for {platform}")
     for v in variants:
-        only = release.variant_patches.get(v)
-        if only:
-            reasons.append(f"{v} exists only for torch {', '.join(str(p) for p in only)}")
+        if release.variant_patches.get(v):
+            only = ", ".join(str(p) for p in release.variant_patches[v])
+            reasons.append(f"{v} exists only for torch {only}")
 
-    caps = [g.compute_capability for g in detection.gpus]
-    known_caps = sorted({c for c in caps if c is not None})
-    unchecked_gpu = not detection.gpus or any(c is None for c in caps)
-    candidates: list[Candidate] = []
-    too_new: list[str] = []
-    for v in variants:
-        cv = cuda_of(v)
-        floor = cuda.driver_min.get(cv[0], {}).get(os_) if cv else None
-        if floor is None:
-            runtime = "unknown"
-        else:
-            runtime = "ok" if Version(driver) >= floor else "too-old"
-            if runtime == "too-old":
-                too_new.append(f"{v} (needs >= {floor})")
-        archs = cuda.archs.get((v, minor, platform))
-        missing: tuple[str, ...] = ()
-        if not known_caps:
-            arch = "unknown"
-        elif archs is not None:
-            missing = tuple(_cc(c) for c in known_caps if not serves(archs, c))
-            arch = "missing" if missing else ("unknown" if unchecked_gpu else "ok")
-        else:
-            lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
-            missing = tuple(_cc(c) for c in known_caps if lowest and c < lowest)
-            arch = "missing" if missing else "unknown"
-        candidates.append(Candidate(v, runtime, arch, missing))
+    caps = sorted({g.compute_capability for g in detection.gpus if g.compute_capability})
+    partial = any(g.compute_capability is None for g in detection.gpus)
+    candidates = [
+        _assess_cuda(v, minor, platform, driver, caps, partial, cuda) for v in variants
+    ]
+    too_new = [
+        f"{c.variant} (needs >= {cuda.driver_min[cv[0]][_driver_os(platform)]})"
+        for c in candidates
+        if c.runtime == "too-old" and (cv := cuda_of(c.variant))
+    ]
     if too_new:
         reasons.append(f"too new for this driver: {', '.join(too_new)}")
-
-    gpu_text = ", ".join(
-        f"{g.name} ({_cc(g.compute_capability) if g.compute_capability else '?'})"
-        for g in detection.gpus
-    )
-    if len(detection.gpus) > 1:
-        reasons.append(
-            f"{len(detection.gpus)} GPUs: {gpu_text}; the build must serve all of them"
-        )
-    elif detection.gpus:
-        reasons.append(f"GPU: {gpu_text}")
+    gpu_reason = _gpu_reason(detection.gpus)
+    if gpu_reason:
+        reasons.append(gpu_reason)
     runnable = [c for c in candidates if c.runtime == "ok"]
-    if known_caps:
-        caps_text = ", ".join(_cc(c) for c in known_caps)
-        ok = [c.variant for c in runnable if c.arch == "ok"]
-        if ok:
-            verb = "supports" if len(ok) == 1 else "all support"
-            reasons.append(f"{', '.join(ok)} {verb} compute capability {caps_text}")
-        for c in runnable:
-            if c.arch != "missing":
-                continue
-            archs = cuda.archs.get((c.variant, minor, platform))
-            cv = cuda_of(c.variant)
-            lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
-            if archs:
-                built = f"wheels built for {_range(archs)}"
-            elif cv and lowest:
-                built = f"CUDA {cv[0]}.x cannot build for below {_cc(lowest)}"
-            else:  # pragma: no cover - "missing" needs one of the two
-                built = "no code for it"
-            reasons.append(f"{c.variant} lacks compute capability {', '.join(c.missing)} ({built})")
-        unknown = [c.variant for c in runnable if c.arch == "unknown"]
-        if unknown and not unchecked_gpu:
-            reasons.append(
-                f"{', '.join(unknown)}: the compute capabilities of its {platform} wheels for"
-                f" torch {minor} are not on record; not checked"
-            )
-    else:
-        reasons.append("no GPU compute capability known: not checked")
-    if unchecked_gpu and known_caps:
-        reasons.append("some GPUs did not report a compute capability: not fully checked")
+    reasons.extend(_arch_reasons(runnable, minor, platform, caps, partial, cuda))
 
     verified = [c for c in runnable if c.arch == "ok"]
     unverified = [c for c in runnable if c.arch == "unknown"]
-    if verified:
-        pick = verified[-1]
-        checked = True
-    elif unverified:
-        pick = unverified[-1]
-        checked = False
-        if known_caps:
-            reasons.append(
-                f"{pick.variant} is the newest build this driver runs; whether its wheels"
-                f" carry code for compute capability {', '.join(_cc(c) for c in known_caps)}"
-                " is not on record"
-            )
-    else:
+    if not verified and not unverified:
         reasons.append(f"no CUDA build of torch {minor} fits this machine")
         return _Pick(None, tuple(reasons), tuple(candidates), False)
+    pick = (verified or unverified)[-1]
+    if not verified and caps and not partial:
+        reasons.append(
+            f"{pick.variant} is the newest build this driver runs; whether its wheels"
+            f" carry code for compute capability {', '.join(map(_cc, caps))} is not on record"
+        )
     reasons.append(f"-> {pick.variant}")
-    return _Pick(pick.variant, tuple(reasons), tuple(candidates), checked)
+    return _Pick(pick.variant, tuple(reasons), tuple(candidates), bool(verified))
 
 
 def _pick_rocm(detection: Detection, catalog: Catalog, release: Release) -> _Pick:
@@ -730,7 +760,10 @@ def _pick_rocm(detection: Detection, catalog: Catalog, release: Release) -> _Pic
             f"ROCm {detection.rocm_version} is older than every ROCm build of torch {minor}"
         )
         return _Pick(None, tuple(reasons), candidates, False)
-    reasons.append(f"newest ROCm build not newer than ROCm {detection.rocm_version}")
+    reasons.append(
+        f"newest ROCm build not newer than ROCm {detection.rocm_version}; whether it supports"
+        f" {gfx} is not checked"
+    )
     reasons.append(f"-> {fitting[-1]}")
     return _Pick(fitting[-1], tuple(reasons), candidates, True)
 
@@ -764,7 +797,8 @@ def _pick(
 
 
 def _torch_reason(found: TorchFound) -> str:
-    runtime = f"CUDA {found.cuda}" if found.cuda else (f"ROCm/HIP {found.hip}" if found.hip else "no CUDA")
+    runtime = f"CUDA {found.cuda}" if found.cuda else ""
+    runtime = runtime or (f"ROCm/HIP {found.hip}" if found.hip else "no CUDA")
     usable = "GPU usable" if found.cuda_available else "no GPU usable"
     where = f" by {found.python}" if found.python else ""
     variant = torch_variant(found.version)
@@ -773,6 +807,8 @@ def _torch_reason(found: TorchFound) -> str:
         origin = f"the {variant} build from the PyTorch index"
     elif container:
         origin = f"an NVIDIA container build ({container.group(0)}), not from the PyTorch index"
+    elif _is_version(found.version) and Version(found.version).local is None:
+        origin = "PyPI's build or another without a local version tag"
     else:
         origin = "a build from outside the PyTorch index"
     return (
@@ -803,7 +839,7 @@ def choose(
             f"this machine ({detection.system} {detection.machine}) is not a platform uvtorch"
             f" targets ({targets}); -> cpu"
         )
-        pick = _Pick("cpu", (), (), False)
+        pick = _Pick("cpu", (), (), True)
     else:
         found = _pick(detection, catalog, release, cuda)
         if found is None:
@@ -834,7 +870,7 @@ def choose(
         torch=minor,
         reasons=tuple(reasons),
         candidates=pick.candidates,
-        checked=pick.checked,
+        checked=pick.checked or pick.variant is None,
         alternative=alternative,
     )
 
@@ -938,7 +974,7 @@ def format_report(detection: Detection, choice: Choice | None = None) -> str:
         cc = _cc(gpu.compute_capability) if gpu.compute_capability else "unknown"
         rows.append((f"GPU {i}", f"{gpu.name}, compute capability {cc}"))
     if detection.amd_gfx or detection.rocm_version:
-        rocm = f"ROCm {detection.rocm_version}" if detection.rocm_version else "ROCm version unknown"
+        rocm = f"ROCm {detection.rocm_version or 'version unknown'}"
         rows.append(("AMD", f"{', '.join(detection.amd_gfx) or 'no GPU target'}; {rocm}"))
     if detection.intel_gpu:
         rows.append(("Intel", f"display device found ({detection.intel_source})"))
@@ -952,7 +988,7 @@ def format_report(detection: Detection, choice: Choice | None = None) -> str:
     for note in detection.notes:
         rows.append(("note", note))
     if choice is not None:
-        checked = "" if choice.checked else " (compute capability not verified)"
+        checked = "" if choice.checked else " (not fully verified, see below)"
         rows.append(("use", f"-a {choice.accelerator} with torch {choice.torch}{checked}"))
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{label + ':':<{width}} {text}" for label, text in rows]

@@ -32,6 +32,11 @@ def template_context(plan: Plan) -> dict[str, Any]:
         "fallbacks": [e for e in plan.extras if e.fallback],
         "overrides": plan.overrides,
         "required_uv": str(plan.required_uv),
+        "system": dict(plan.system),
+        "excluded": plan.excluded,
+        "python_executable": plan.answers.python_executable,
+        "sync_command": f"uv sync --extra {plan.extras[0].name}" if plan.extras else "uv sync",
+        "run_command": f"uv run --extra {plan.extras[0].name}" if plan.extras else "uv run",
     }
 
 

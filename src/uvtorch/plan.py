@@ -71,6 +71,10 @@ class Plan(NamedTuple):
     environments: tuple[str, ...]  # empty: resolve for every platform
     uv_features: tuple[UvFeature, ...]
     notes: tuple[str, ...]
+    # `-a system` only: torch comes from the machine's environment, never from an index.
+    dependencies: tuple[str, ...] = ()  # [project] dependencies
+    excluded: tuple[str, ...] = ()  # packages the environment provides: kept out of the lock
+    system: tuple[tuple[str, str | None], ...] = ()  # (name, expected version or None)
 
     @property
     def required_uv(self) -> Version:
@@ -78,9 +82,14 @@ class Plan(NamedTuple):
         return max(f.min_uv for f in self.uv_features)
 
 
+SYSTEM = "system"
+
+
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     """Validate `answers` against `catalog` and decide the whole project."""
     project = check_name(answers.name)
+    if SYSTEM in (a.strip().lower() for a in answers.accelerators):
+        return _system_plan(answers, project, catalog)
     accelerators = _accelerators(answers.accelerators or ("cpu",), catalog)
     targets = _platforms(answers.platforms, catalog)
     torch_spec, patches = check_torch(answers.torch, accelerators, catalog)
@@ -496,3 +505,104 @@ def _extra(
     )
 
 
+
+
+def _system_pins(answers: Answers) -> dict[PackageName, str | None]:
+    pins: dict[PackageName, str | None] = {}
+    for text in answers.system:
+        req = check_requirement(text)
+        exact = [s.version for s in req.specifier if s.operator == "=="]
+        pins[package_name(req.name)] = exact[0] if exact else None
+    return pins
+
+
+def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
+    """A project that uses the torch already installed (a container image's), never another.
+
+    uv's `exclude-dependencies` keeps torch and the image's torch-family packages out of the
+    lock, so no dependent can pull a second torch. It applies to the whole project, which is
+    why `system` cannot share a project with index-built accelerators.
+    """
+    others = [a for a in answers.accelerators if a.strip().lower() != SYSTEM]
+    if others:
+        raise UsageError(
+            f"-a system cannot be combined with -a {' -a '.join(others)}.",
+            "uv keeps the image's torch out of the lock with exclude-dependencies, which "
+            "applies to the whole project, not to one extra; make a separate project for the "
+            "image.",
+        )
+    pins = _system_pins(answers)
+    torch_version = pins.get(TORCH)
+    if TORCH not in pins or torch_version is None:
+        raise UsageError(
+            "-a system needs the version of the installed torch.",
+            "Run init with the image's interpreter (--python-executable PATH) or give "
+            "--system-torch VERSION (e.g. 2.5.0a0+872d972e41.nv24.08).",
+        )
+    minor = Version(f"{Version(torch_version).major}.{Version(torch_version).minor}")
+    releases = [r for r in catalog.releases if r.minor == minor] or [catalog.releases[-1]]
+    python = answers.python and check_python(answers.python, releases)
+    python = python or check_python(None, releases)
+    notes: list[str] = []
+    dependents: list[str] = []
+    for text in answers.packages:
+        req = check_requirement(text)
+        name = package_name(req.name)
+        if name == TORCH:
+            raise UsageError(
+                f"-p '{text}': with -a system, torch is the one installed in the image.",
+                "Drop -p torch.",
+            )
+        if name in catalog.companions:
+            if name not in pins:
+                raise NoBuild(
+                    f"-p {name}: the environment has no {name}, and a build from an index "
+                    f"would not match its torch {torch_version}.",
+                    f"Install {name} in the image (then run init again), or drop -p {name}.",
+                )
+            continue
+        dependents.append(written(req, text))
+        dependent = catalog.dependents.get(name)
+        for needed in dependent.needs if dependent else ():
+            if needed not in pins:
+                raise NoBuild(
+                    f"-p {name}: {dependent.why}, and the environment has no {needed}; "  # type: ignore[union-attr]
+                    f"one from PyPI would not match torch {torch_version}.",
+                    f"Install {needed} in the image; with --system-torch, add -p {needed} if "
+                    "the image has it.",
+                )
+    excluded = tuple(sorted(pins))
+    notes.append(
+        f"torch {torch_version} comes from the environment; {', '.join(excluded)} "
+        "are kept out of the lock (exclude-dependencies)."
+    )
+    resolved = answers._replace(
+        name=project,
+        python=python,
+        torch=None,
+        accelerators=(SYSTEM,),
+        packages=tuple(sorted(dependents)),
+        platforms=(),
+        index_url=None,
+        system=tuple(
+            f"{n}=={v}" if v else str(n) for n, v in sorted(pins.items())
+        ),
+    )
+    return Plan(
+        answers=resolved,
+        project=project,
+        package=import_name(project),
+        requires_python=python,
+        torch=f"torch=={torch_version}",
+        releases=(minor,),
+        extras=(),
+        overrides=(),
+        environments=(),
+        uv_features=tuple(
+            catalog.uv_features[f] for f in ("exclude-dependencies", "required-version")
+        ),
+        notes=tuple(notes),
+        dependencies=tuple(sorted(dependents)),
+        excluded=excluded,
+        system=tuple(sorted(pins.items())),
+    )

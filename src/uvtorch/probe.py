@@ -36,6 +36,8 @@ from uvtorch.detect import (
 # Printed by the interpreter asked about torch: one JSON line, whatever happens.
 TORCH_QUERY = """\
 import json, sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # a torch/ folder in the current directory must not answer
 out = {"python": sys.executable}
 try:
     import torch
@@ -159,10 +161,14 @@ class SystemReader:
         python: str | None = None,
         timeout: float = 10.0,
         torch_timeout: float = 60.0,
+        query_torch: bool = True,
     ) -> None:
+        """`python`: the interpreter asked about torch (default: this one); `query_torch=False`
+        skips that question, which can take seconds (importing torch, initialising CUDA)."""
         self.python = python or sys.executable
         self.timeout = timeout
         self.torch_timeout = torch_timeout
+        self.query_torch = query_torch
 
     def env(self, name: str) -> str | None:
         return os.environ.get(name)
@@ -186,7 +192,8 @@ class SystemReader:
         return (_platform.system(), _platform.machine())
 
     def torch_info(self) -> str | None:
-        # Importing torch (and asking CUDA) can take many seconds on a cold cache.
+        if not self.query_torch:
+            return None
         return self._run([self.python, "-c", TORCH_QUERY], self.torch_timeout)
 
     @staticmethod

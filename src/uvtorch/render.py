@@ -52,6 +52,18 @@ def _project(plan: Plan) -> Table:
     project = tomlkit.table()
     project.add("name", plan.project)
     project.add("version", "0.1.0")
+    if plan.system:
+        project.add("description", "A PyTorch project using the torch installed in its environment.")
+        project.add("readme", "README.md")
+        project.add("requires-python", plan.requires_python)
+        _comment_lines(
+            project,
+            f"torch ({plan.torch}) comes from the environment this project runs in, never from "
+            "an index: [tool.uv] exclude-dependencies keeps it out of the lock, even when a "
+            "dependency below requires it.",
+        )
+        project.add("dependencies", _array(list(plan.dependencies)))
+        return project
     accelerators = ", ".join(e.accelerator for e in plan.extras)
     project.add("description", f"A PyTorch project for {accelerators}.")
     project.add("readme", "README.md")
@@ -91,6 +103,14 @@ def _uv(plan: Plan) -> Table:
         uv.add("environments", _array(list(plan.environments)))
         _comment_lines(uv, "Fail the lock if torch has no wheel for one of them.")
         uv.add("required-environments", _array(list(plan.environments)))
+    if plan.excluded:
+        _comment_lines(
+            uv,
+            "Installed in the environment (see [tool.uvtorch]): never resolved, downloaded "
+            "or replaced by uv.",
+        )
+        uv.add("exclude-dependencies", _array(list(plan.excluded)))
+        return uv
     if len(plan.extras) > 1:
         _comment_lines(uv, "The accelerator extras exclude each other: install exactly one.")
         conflict = tomlkit.array()
@@ -178,5 +198,14 @@ def render_pyproject(
     doc.add(tomlkit.nl())
     tool = tomlkit.table(is_super_table=True)
     tool.add("uv", _uv(plan))
+    if plan.system:
+        uvtorch = tomlkit.table()
+        _comment_lines(
+            uvtorch,
+            "What the environment had when this project was made, to compare with the torch "
+            "its interpreter imports later.",
+        )
+        uvtorch.add("system", _inline(**{name: version or "*" for name, version in plan.system}))
+        tool.add("uvtorch", uvtorch)
     doc.add("tool", tool)
     return tomlkit.dumps(doc)

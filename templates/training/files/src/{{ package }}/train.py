@@ -1,6 +1,6 @@
 """Train a tiny model on synthetic data: a smoke test of the accelerator setup.
 
-Run it with the extra you synced, e.g. `uv run --extra {{ extras[0].name }} python -m {{ package }}.train`.
+Run it with the extra you synced, e.g. `{{ run_command }} python -m {{ package }}.train`.
 """
 
 import torch
