@@ -52,6 +52,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"uvtorch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    detect = commands.add_parser(
+        "detect",
+        help="report this machine's accelerator and the torch build to use",
+        description="Report what this machine has (NVIDIA driver and GPUs with their compute "
+        "capability, ROCm, Intel GPU, Apple silicon, a torch already importable) and the "
+        "accelerator id to use with `uvtorch init -a`. Unlike uv's --torch-backend=auto, the "
+        "choice also checks that the build's wheels carry code for every GPU.",
+    )
+    detect.add_argument("--json", action="store_true", help="print a stable JSON report")
+    detect.add_argument(
+        "--torch", metavar="X.Y",
+        help="choose for this torch release (default: the newest in the catalog)",
+    )
+    detect.add_argument(
+        "--python-executable", metavar="PATH",
+        help="look for an importable torch in this interpreter (default: python3 on PATH)",
+    )
     init = commands.add_parser(
         "init",
         help="create a new PyTorch project",
@@ -77,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument(
         "-a", "--accelerator", action="append", default=[], metavar="ID",
-        help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ... (default: cpu)",
+        help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ...; `auto` (what `uvtorch detect` "
+        "finds) or `system` (the torch already installed, e.g. in a container image) "
+        "(default: cpu)",
     )
     init.add_argument(
         "-p", "--package", action="append", default=[], metavar="REQ",
@@ -153,6 +172,53 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v is not None}
 
 
+def _detect(torch: str | None, python: str | None, query_torch: bool) -> tuple[Any, Any]:
+    """Probe this machine and choose an accelerator for `torch` (a minor like 2.14, or None)."""
+    from uvtorch.catalog import load
+    from uvtorch.detect import choose, detect
+    from uvtorch.probe import SystemReader, probe
+
+    detection = detect(probe(SystemReader(python=python, query_torch=query_torch)))
+    return detection, choose(detection, load(), torch)
+
+
+def _run_detect(args: argparse.Namespace) -> int:
+    import json
+
+    from uvtorch.detect import format_report, to_json
+
+    try:
+        detection, choice = _detect(args.torch, args.python_executable, query_torch=True)
+    except ValueError as exc:  # an unknown torch release
+        raise UsageError(f"--torch '{args.torch}': {exc}.", "e.g. --torch 2.14") from None
+    if args.json:
+        print(json.dumps(to_json(detection, choice), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(format_report(detection, choice).rstrip("\n") + "\n")
+    return 0
+
+
+def _with_auto(answers: "Answers") -> "Answers":
+    """Replace `-a auto` by what detection chooses for the answers' torch; say why."""
+    if "auto" not in answers.accelerators:
+        return answers
+    from uvtorch.catalog import load
+    from uvtorch.plan import check_torch
+
+    catalog = load()
+    others = tuple(a for a in answers.accelerators if a != "auto")
+    minor = None
+    if answers.torch:
+        _, patches = check_torch(answers.torch, others, catalog)
+        minor = str(max(r.minor for r in catalog.releases if any(p in patches for p in r.patches)))
+    _, choice = _detect(minor, None, query_torch=False)
+    sys.stdout.write(f"-a auto: {choice.accelerator}\n")
+    for reason in choice.reasons:
+        sys.stdout.write(f"  {reason}\n")
+    chosen = tuple(dict.fromkeys(a if a != "auto" else choice.accelerator for a in answers.accelerators))
+    return answers._replace(accelerators=chosen)
+
+
 def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
     """For -a system, record what the environment provides (probing it unless told)."""
     if "system" not in answers.accelerators or answers.system:
@@ -215,7 +281,7 @@ def _init(args: argparse.Namespace) -> int:
     if template is not None:
         flags["template"] = template.name
     presets = template.presets if template else {}
-    answers = layer(presets, replayed, flags, name=target.resolve().name)
+    answers = _with_auto(layer(presets, replayed, flags, name=target.resolve().name))
     asked = not args.yes
     if asked:
         from uvtorch.questions import ask_all, settled
@@ -223,6 +289,9 @@ def _init(args: argparse.Namespace) -> int:
         from uvtorch.wizard import QuestionaryPrompter
 
         prompter = QuestionaryPrompter()
+        if not answers.accelerators:  # pre-select what this machine has
+            _, choice = _detect(None, None, query_torch=False)
+            answers = answers._replace(accelerators=tuple(dict.fromkeys(("cpu", choice.accelerator))))
         answers = ask_all(
             answers,
             settled([*replayed, *flags]),
@@ -271,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return USAGE
+        if args.command == "detect":
+            return _run_detect(args)
         return _init(args)
     except UvtorchError as exc:
         text = f"uvtorch: error: {exc.message}"
@@ -281,6 +352,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("uvtorch: interrupted; nothing was written.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `uvtorch detect --json | head`: the reader left
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except EOFError:  # the terminal closed while a question was waiting
         print("uvtorch: input ended; nothing was written.", file=sys.stderr)
         return 130

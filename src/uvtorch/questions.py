@@ -136,10 +136,20 @@ def ask_python(answers: Answers, catalog: Catalog, prompter: Prompter, q: Questi
 
 
 def _driver_note(variant: str, catalog: Catalog) -> str:
+    """What a machine needs for a build, e.g. the NVIDIA driver a CUDA build runs on."""
     family = catalog.family_of(variant)
-    return {"cuda": "NVIDIA GPU", "rocm": "AMD GPU (Linux)", "xpu": "Intel GPU", "cpu": "any"}[
-        family or "cpu"
-    ]
+    if family == "cuda":
+        from uvtorch.detect import cuda_of, load_cuda
+
+        cuda = cuda_of(variant)
+        floors = load_cuda().driver_min.get(cuda[0]) if cuda else None
+        if floors:
+            need = ", ".join(f">= {v} on {os_.capitalize()}" for os_, v in sorted(floors.items()))
+            return f"NVIDIA GPU, driver {need}"
+        return "NVIDIA GPU"
+    return {"rocm": "AMD GPU, Linux", "xpu": "Intel GPU", "cpu": "any machine"}.get(
+        family or "cpu", ""
+    )
 
 
 def ask_accelerators(
