@@ -338,6 +338,13 @@ def _pypi() -> list[Dist]:
         Dist(PYPI, "filelock", "3.20.0", ("any",), requires_python=">=3.10"),
         Dist(PYPI, "ultralytics", "8.3.0", ("any",), ("torch>=1.8.0", "torchvision>=0.9.0"), ">=3.8"),
         Dist(PYPI, "intel-cmplr-lib-rt", "2025.2.1", X86_WIN),
+        # Build requirements of kernel recipes (the fake kernels' backends need none of them).
+        Dist(PYPI, "setuptools", "69.5.1", ("any",)),
+        Dist(PYPI, "packaging", "24.2", ("any",)),
+        Dist(PYPI, "wheel", "0.45.1", ("any",)),
+        Dist(PYPI, "ninja", "1.13.0", ("any",)),
+        Dist(PYPI, "psutil", "7.0.0", ("any",)),
+        Dist(PYPI, "einops", "0.8.1", ("any",)),
         # PyPI really only has an empty placeholder under this name.
         Dist(PYPI, "pytorch-triton", "0.0.1", ("any",)),
     ]

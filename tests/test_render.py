@@ -80,3 +80,25 @@ def test_every_index_package_has_a_source_per_extra(case: str) -> None:
     extras = set(data["project"]["optional-dependencies"])
     if len(extras) > 1:
         assert [{c["extra"] for c in uv["conflicts"][0]}] == [extras]
+
+
+KERNELS = sorted(
+    __import__("uvtorch.kernels", fromlist=["load_kernels"]).load_kernels().recipes
+)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_recipe_renders(
+    kernel: str, toml_snapshot: SnapshotAssertion, validator: validate_api.Validator
+) -> None:
+    """Each catalog recipe in a cpu + CUDA + ROCm project, for an H100 and an MI300X."""
+    from uvtorch.answers import Answers
+
+    catalog = load()
+    answers = Answers(name="kernels", torch=">=2.9,<2.10", accelerators=("cpu", "cu128", "rocm6.4"),
+                      kernels=(kernel,), gpus=("h100", "mi300x"))
+    if kernel in {"grouped-gemm", "apex", "transformer-engine"}:  # CUDA only
+        answers = answers._replace(accelerators=("cpu", "cu128"), gpus=("h100",))
+    text = render_pyproject(make_plan(answers, catalog), catalog)
+    validator(tomllib.loads(text))
+    assert text == toml_snapshot

@@ -33,6 +33,9 @@ class Answers(NamedTuple):
     template: str | None = None
     system: tuple[str, ...] = ()  # -a system: what the environment has, as name==version
     python_executable: str | None = None  # -a system: the interpreter that has that torch
+    kernels: tuple[str, ...] = ()  # packages built against the runtime torch
+    cuda_archs: tuple[str, ...] = ()  # kernel build targets: compute capabilities / gfx
+    gpus: tuple[str, ...] = ()  # kernel build targets by GPU name
 
 
 # Each answer's type, for reading files: "text", or "list" of texts.
@@ -47,6 +50,9 @@ FIELDS: dict[str, str] = {
     "template": "text",
     "system": "list",
     "python_executable": "text",
+    "kernels": "list",
+    "cuda_archs": "list",
+    "gpus": "list",
 }
 
 
@@ -112,6 +118,10 @@ def load_answers(path: Path) -> dict[str, Any]:
     return validate_layer(doc["answers"], str(path))
 
 
+# Written only when used, so files made before these answers existed stay byte-identical.
+_ONLY_WHEN_SET = {"system", "kernels", "cuda_archs", "gpus"}
+
+
 def dump_answers(answers: Answers) -> str:
     """The `.uvtorch.toml` text for resolved answers (stable key order)."""
     doc = tomlkit.document()
@@ -123,7 +133,7 @@ def dump_answers(answers: Answers) -> str:
     table = tomlkit.table()
     for key, kind in FIELDS.items():
         value = getattr(answers, key)
-        if value is None or (key == "system" and not value):
+        if value is None or (key in _ONLY_WHEN_SET and not value):
             continue
         table.add(key, list(value) if kind == "list" else value)
     doc.add("answers", table)

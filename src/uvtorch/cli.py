@@ -105,6 +105,21 @@ def _parser() -> argparse.ArgumentParser:
         "accelerator extra so it gets that extra's torch",
     )
     init.add_argument(
+        "-k", "--kernel", action="append", default=[], metavar="NAME",
+        help="repeatable: a package built against torch (flash-attn, grouped_gemm, "
+        "causal-conv1d, mamba-ssm, deepspeed, apex, xformers, natten, ...); one `uv sync "
+        "--extra ID` builds it against that extra's torch",
+    )
+    init.add_argument(
+        "--cuda-arch", action="append", default=[], metavar="ARCH",
+        help="repeatable: GPU targets for kernel builds, e.g. 9.0 (H100) or 8.0;9.0, or a ROCm "
+        "gfx target (default: 7.5 to 12.0, as far as the chosen CUDA versions can build)",
+    )
+    init.add_argument(
+        "--gpu", action="append", default=[], metavar="NAME",
+        help="repeatable: GPU targets by name instead (h100, a100, l4, rtx4090, mi300x, ...)",
+    )
+    init.add_argument(
         "--platform", action="append", default=[], metavar="ID",
         help="repeatable: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64; resolve "
         "only for these (default: all)",
@@ -168,6 +183,9 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         "platforms": tuple(args.platform) or None,
         "index_url": args.index_url,
         "python_executable": args.python_executable,
+        "kernels": tuple(args.kernel) or None,
+        "cuda_archs": tuple(args.cuda_arch) or None,
+        "gpus": tuple(args.gpu) or None,
     }
     return {k: v for k, v in given.items() if v is not None}
 

@@ -8,7 +8,7 @@ user. Renderers only turn a Plan into text; nothing here does I/O.
 
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlparse
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -17,6 +17,9 @@ from packaging.version import Version
 
 from uvtorch.answers import Answers
 from uvtorch.catalog import Catalog, KnownBadMetadata, Release, UvFeature, variant_sort_key
+
+if TYPE_CHECKING:
+    from uvtorch.kernels import Recipe
 from uvtorch.errors import BadSpec, NoBuild, UnknownAccelerator, UsageError
 from uvtorch.names import (
     ExtraName,
@@ -43,6 +46,7 @@ class Package(NamedTuple):
     requirement: str
     from_index: bool
     why: str = ""
+    page: str | None = None  # another explicit index that serves it (a flat wheel page)
 
 
 class Extra(NamedTuple):
@@ -55,6 +59,20 @@ class Extra(NamedTuple):
     marker: str | None  # where the index is used; None means every target platform
     fallback: tuple[str, ...]  # target platforms with no wheel there: torch comes from PyPI
     packages: tuple[Package, ...]
+
+
+class KernelBuild(NamedTuple):
+    """uv build settings for one kernel: built against the torch of the extra being synced."""
+
+    name: PackageName  # as listed in the extras
+    package: PackageName  # the distribution uv builds (the key of the build settings)
+    build_requires: tuple[str, ...]
+    match_torch: bool
+    variables: tuple[tuple[str, str], ...]
+    git: tuple[str, str] | None  # (url, rev)
+    metadata: tuple[str, tuple[str, ...], str | None] | None  # version, requires-dist, python
+    why: str
+    known: bool
 
 
 class Plan(NamedTuple):
@@ -75,6 +93,8 @@ class Plan(NamedTuple):
     dependencies: tuple[str, ...] = ()  # [project] dependencies
     excluded: tuple[str, ...] = ()  # packages the environment provides: kept out of the lock
     system: tuple[tuple[str, str | None], ...] = ()  # (name, expected version or None)
+    kernels: tuple[KernelBuild, ...] = ()
+    flat_indexes: tuple[tuple[str, str], ...] = ()  # (name, url) of wheel pages for kernels
 
     @property
     def required_uv(self) -> Version:
@@ -127,10 +147,17 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         if answers.platforms
         else ()
     )
+    extras, kernels, flat = _kernels(answers, extras, patches, releases, targets, catalog, notes)
     features = ["required-version", "extra-sources", "explicit-index"]
+    if kernels:
+        features += ["extra-build-dependencies", "extra-build-variables"]
+    if any(k.metadata for k in kernels):
+        features.append("dependency-metadata")
+    if flat:
+        features.append("flat-index")
     if len(extras) > 1:
         features.append("conflicts")
-    if overrides:
+    if overrides and "dependency-metadata" not in features:
         features.append("dependency-metadata")
     if environments:
         features += ["environments", "required-environments"]
@@ -142,6 +169,7 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         packages=tuple(sorted(p.requirement for p in (*family, *dependents))),
         platforms=tuple(targets) if answers.platforms else (),
         index_url=index_url,
+        kernels=tuple(k.name for k in kernels) if kernels else (),
     )
     return Plan(
         answers=resolved,
@@ -155,7 +183,165 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         environments=environments,
         uv_features=tuple(catalog.uv_features[f] for f in sorted(features)),
         notes=tuple(notes),
+        kernels=kernels,
+        flat_indexes=flat,
     )
+
+
+def _kernels(
+    answers: Answers,
+    extras: tuple[Extra, ...],
+    patches: frozenset[Version],
+    releases: list[Release],
+    targets: tuple[str, ...],
+    catalog: Catalog,
+    notes: list[str],
+) -> tuple[tuple[Extra, ...], tuple[KernelBuild, ...], tuple[tuple[str, str], ...]]:
+    """Add each -k kernel to the extras it can serve and decide its build settings."""
+    if not answers.kernels:
+        if answers.cuda_archs or answers.gpus:
+            raise UsageError(
+                "--cuda-arch and --gpu choose what kernels are built for, but no -k kernel "
+                "was given.",
+                "Add -k NAME (e.g. -k flash-attn), or drop --cuda-arch/--gpu.",
+            )
+        return extras, (), ()
+    from uvtorch import kernels as k
+
+    data = k.load_kernels()
+    family = {e.accelerator: catalog.family_of(e.accelerator) for e in extras}
+    builds: list[KernelBuild] = []
+    flat: dict[str, str] = {}
+    added: dict[str, list[Package]] = {e.accelerator: [] for e in extras}
+    cuda_targets, rocm_targets = k.resolve_targets(answers.cuda_archs, answers.gpus, data)
+    seen: set[str] = set()
+    for raw in answers.kernels:
+        name = package_name(check_requirement(raw).name)
+        if name in seen:
+            raise UsageError(f"-k {raw} is listed twice.", "Give each kernel once.")
+        seen.add(name)
+        recipe = data.recipes.get(name) or k.generic_recipe(raw, data)
+        if not recipe.known:
+            notes.append(
+                f"{raw} is not in uvtorch's catalog, so its recipe is a guess: torch at build "
+                "time plus setuptools, wheel and ninja, for CUDA and ROCm extras. Tune "
+                f"[tool.uv.extra-build-dependencies] and [tool.uv.extra-build-variables] for "
+                f"{recipe.build_package} if its build needs more."
+            )
+        served = [e for e in extras if family[e.accelerator] in recipe.families]
+        if not served:
+            raise NoBuild(
+                f"-k {raw} builds for {', '.join(recipe.families)} accelerators; you chose "
+                f"{', '.join(e.accelerator for e in extras)}.",
+                f"Add a {recipe.families[0]} accelerator (e.g. -a cu128) or drop -k {raw}.",
+            )
+        source = k.pick_source(recipe, patches)
+        if source is not recipe.sources[0]:
+            notes.append(f"{name}: {source.why}.")
+        cuda_variants = [e.accelerator for e in served if family[e.accelerator] == "cuda"]
+        rocm_served = any(family[e.accelerator] == "rocm" for e in served)
+        chosen_cuda = cuda_targets or k.default_targets(cuda_variants, data)
+        k.check_buildable(chosen_cuda, cuda_variants, data)
+        pin = f"=={source.metadata_version}" if recipe.emit_metadata and source.metadata_version else ""
+        for extra in served:
+            where = [p for p in targets if p not in extra.fallback]
+            if recipe.platforms is not None:
+                where = [p for p in where if p in recipe.platforms]
+            if not where:
+                notes.append(f"{name} has no build for the platforms the {extra.name} extra serves")
+                continue
+            marker = marker_for(where, targets, catalog.platforms)
+            text = f"{recipe.requirement}{pin}" + (f"; {marker}" if marker else "")
+            on_index, flat_index = _prebuilt(recipe, extra, releases, flat, notes)
+            added[extra.accelerator].append(
+                Package(name, text, from_index=on_index, why=recipe.why, page=flat_index)
+            )
+            cuda = k.toolkit_of(extra.accelerator)
+            extra_req = recipe.per_cuda_major.get(f"cu{cuda.split('.')[0]}") if cuda else None
+            if extra_req:
+                extra_text = extra_req.format(metadata_version=source.metadata_version)
+                if marker:
+                    extra_text += f"; {marker}"
+                added[extra.accelerator].append(
+                    Package(package_name(extra_text.split("=")[0]), extra_text, from_index=False)
+                )
+        variables: dict[str, str] = {}
+        if cuda_variants:
+            value, dropped = k.arch_value(recipe, chosen_cuda)
+            notes += dropped
+            if value and recipe.arch_variable:
+                variables[recipe.arch_variable] = value
+            conditional, why_not = k.conditional_variables(recipe, chosen_cuda)
+            variables.update(conditional)
+            notes += why_not
+        if rocm_served and recipe.rocm_arch_variable:
+            variables[recipe.rocm_arch_variable] = ";".join(
+                rocm_targets or data.defaults["rocm_targets"]
+            )
+        variables.update(recipe.variables)
+        families = {family[e.accelerator] for e in served}
+        per_family = [recipe.family_variables.get(f or "", {}) for f in sorted(f or "" for f in families)]
+        merged: dict[str, str] = {}
+        for group in per_family:
+            for key, value in group.items():
+                if merged.get(key, value) != value:
+                    notes.append(
+                        f"{name}: {key} differs between your accelerators ({merged[key]} vs "
+                        f"{value}) and uv's build variables cannot vary per extra; left unset."
+                    )
+                    merged[key] = ""
+                else:
+                    merged[key] = value
+        variables.update({key: value for key, value in merged.items() if value})
+        if recipe.jobs_variable:
+            variables[recipe.jobs_variable] = str(data.defaults["max_jobs"])
+        builds.append(
+            KernelBuild(
+                name=name,
+                package=recipe.build_package,
+                build_requires=source.build_requires,
+                match_torch=recipe.needs_torch,
+                variables=tuple(variables.items()),
+                git=(source.git, source.rev) if source.kind == "git" and source.git and source.rev else None,
+                metadata=(
+                    (source.metadata_version, source.metadata_requires_dist,
+                     source.metadata_requires_python)
+                    if recipe.emit_metadata and source.metadata_version
+                    else None
+                ),
+                why=recipe.why if source is recipe.sources[0] else source.why,
+                known=recipe.known,
+            )
+        )
+    extras = tuple(
+        e._replace(packages=e.packages + tuple(added[e.accelerator])) for e in extras
+    )
+    return extras, tuple(builds), tuple(flat.items())
+
+
+def _prebuilt(
+    recipe: "Recipe", extra: Extra, releases: list[Release], flat: dict[str, str], notes: list[str]
+) -> tuple[bool, str | None]:
+    """Whether the kernel's wheels come from the extra's own PyTorch index or a flat page."""
+    for prebuilt in recipe.prebuilt:
+        if extra.accelerator not in prebuilt.variants:
+            continue
+        if prebuilt.kind == "pytorch-index":
+            return True, None
+        if prebuilt.kind == "flat-index" and prebuilt.url_template and prebuilt.index_name:
+            if len(releases) != 1:
+                notes.append(
+                    f"{recipe.name}: its wheel pages are per torch minor, and your torch spec "
+                    "spans several, so it is built from source."
+                )
+                return False, None
+            minor = releases[0].minor
+            name = f"{prebuilt.index_name}-{extra.name}"
+            flat[name] = prebuilt.url_template.format(
+                torch_major=minor.major, torch_minor=minor.minor, variant=extra.accelerator
+            )
+            return False, name
+    return False, None
 
 
 def check_name(name: str) -> str:

@@ -129,9 +129,42 @@ def _uv(plan: Plan) -> Table:
         index.add("url", extra.url)
         index.add("explicit", True)
         indexes.append(index)
+    for name, url in plan.flat_indexes:
+        index = tomlkit.table()
+        _comment_lines(index, "Prebuilt kernel wheels for this torch and build (a flat page).")
+        index.add("name", name)
+        index.add("url", url)
+        index.add("format", "flat")
+        index.add("explicit", True)
+        indexes.append(index)
     uv.add("index", indexes)
+    if plan.kernels:
+        _kernel_settings(uv, plan)
+    metadata = tomlkit.aot()
+    for build in plan.kernels:
+        if build.metadata is None:
+            continue
+        version, requires, python = build.metadata
+        entry = tomlkit.table()
+        reason = (
+            "uv cannot read a git checkout's metadata without building it"
+            if build.git
+            else "its sdist's metadata is dynamic, or static only through a uv quirk "
+            "(astral-sh/uv#18667) a later uv may fix"
+        )
+        _comment_lines(
+            entry,
+            f"{build.package} {version}: match-runtime needs metadata uv can read without a "
+            f"build, and {reason}; the extras pin this version.",
+        )
+        entry.add("name", str(build.package))
+        entry.add("version", version)
+        entry.add("requires-dist", _array(list(requires)) if requires else tomlkit.array())
+        if python:
+            entry.add("requires-python", python)
+        metadata.append(entry)
     if plan.overrides:
-        overrides = tomlkit.aot()
+        overrides = metadata
         for kb in plan.overrides:
             entry = tomlkit.table()
             _comment_lines(entry, f"{kb.name} {kb.version}: {kb.why}.")
@@ -143,8 +176,32 @@ def _uv(plan: Plan) -> Table:
                 _array([tomlkit.string(r, literal='"' in r and "'" not in r) for r in kb.requires_dist]),
             )
             overrides.append(entry)
-        uv.add("dependency-metadata", overrides)
+    if len(metadata):
+        uv.add("dependency-metadata", metadata)
     return uv
+
+
+def _kernel_settings(uv: Table, plan: Plan) -> None:
+    """extra-build-dependencies and extra-build-variables for every kernel."""
+    deps = tomlkit.table()
+    for build in plan.kernels:
+        _comment_lines(deps, f"{build.name}: {build.why}.")
+        requirements: list[Any] = list(build.build_requires)
+        if build.match_torch:
+            requirements.append(_inline(requirement="torch", **{"match-runtime": True}))
+        deps.add(build.package, _array(requirements) if len(requirements) > 1 else requirements)
+    uv.add("extra-build-dependencies", deps)
+    variables = tomlkit.table()
+    _comment_lines(
+        variables,
+        "Target GPUs of each kernel build (edit them, then `uv sync --reinstall-package NAME` "
+        "rebuilds); MAX_JOBS bounds parallel compiler jobs, each of which can take several GB "
+        "of RAM.",
+    )
+    for build in plan.kernels:
+        if build.variables:
+            variables.add(build.package, _inline(**dict(build.variables)))
+    uv.add("extra-build-variables", variables)
 
 
 def _sources(plan: Plan) -> Table:
@@ -152,15 +209,17 @@ def _sources(plan: Plan) -> Table:
     names: list[str] = []
     for extra in plan.extras:
         for package in extra.packages:
-            if package.from_index and package.name not in names:
+            if (package.from_index or package.page) and package.name not in names:
                 names.append(package.name)
+    git: dict[str, tuple[str, str]] = {b.name: b.git for b in plan.kernels if b.git}
     sources = tomlkit.table()
     for name in names:
         array = tomlkit.array()
         for extra in plan.extras:
-            if not any(p.name == name and p.from_index for p in extra.packages):
+            served = [p for p in extra.packages if p.name == name and (p.from_index or p.page)]
+            if not served:
                 continue
-            values = {"index": extra.index_name, "extra": extra.name}
+            values = {"index": served[0].page or extra.index_name, "extra": extra.name}
             if extra.marker is not None and name == "torch":
                 array.add_line(
                     comment=f"{extra.accelerator}: that index has no wheels for "
@@ -172,8 +231,16 @@ def _sources(plan: Plan) -> Table:
             ):
                 values["marker"] = extra.marker
             array.add_line(_inline(**values))
+        for extra in plan.extras if name in git else ():
+            # Extras without a wheel page for this kernel build it from its git source.
+            if any(p.name == name and not p.page for p in extra.packages):
+                url, rev = git[name]
+                array.add_line(_inline(git=url, rev=rev, extra=extra.name))
         array.add_line(indent="")
         sources.add(name, array)
+    for name, (url, rev) in ((n, g) for n, g in git.items() if n not in names):
+        _comment_lines(sources, f"{name}: built from git at a fixed commit.")
+        sources.add(name, _inline(git=url, rev=rev))
     return sources
 
 

@@ -1,0 +1,139 @@
+"""Kernels built against the runtime torch in ONE `uv sync`, with the real uv.
+
+A fake grouped_gemm lives in a local git repository (the recipe builds it from git): its
+in-tree build backend imports torch and records which torch and which build variables it was
+built with. The tests point the generated git source at that repository and check what the
+installed kernel says.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from fakeindex import FakeIndex, installed_packages, run_uv
+from uvtorch.cli import main
+
+pytestmark = pytest.mark.e2e
+
+BACKEND = '''"""A PEP 517 backend that builds a kernel against the torch it finds, like setup.py would."""
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "grouped_gemm", "0.1.6"
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    import torch  # the build fails here if uv did not provide torch
+
+    record = {
+        "torch": torch.__version__,
+        "arch": os.environ.get("TORCH_CUDA_ARCH_LIST"),
+        "cutlass": os.environ.get("GROUPED_GEMM_CUTLASS"),
+        "jobs": os.environ.get("MAX_JOBS"),
+    }
+    files = {
+        f"{NAME}/__init__.py": "",
+        f"{NAME}/_built_with.py": f"BUILT_WITH = {record!r}\\n",
+        f"{NAME}-{VERSION}.dist-info/METADATA":
+            f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n",
+        f"{NAME}-{VERSION}.dist-info/WHEEL":
+            "Wheel-Version: 1.0\\nGenerator: fake\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    lines = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        lines.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    lines.append(f"{NAME}-{VERSION}.dist-info/RECORD,,")
+    files[f"{NAME}-{VERSION}.dist-info/RECORD"] = "\\n".join(lines) + "\\n"
+    wheel = f"{NAME}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, wheel), "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return wheel
+'''
+
+PYPROJECT = '''[build-system]
+# As grouped_gemm's own git snapshot: its build needs torch (any 2.4 to 2.x).
+requires = ["setuptools<70", "torch>=2.4.0,<3.0"]
+build-backend = "kernel_backend"
+backend-path = ["."]
+'''
+
+
+@pytest.fixture(scope="module")
+def kernel_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(file URL, commit) of a git repository holding the fake grouped_gemm."""
+    repo = tmp_path_factory.mktemp("grouped_gemm")
+    (repo / "kernel_backend.py").write_text(BACKEND)
+    (repo / "pyproject.toml").write_text(PYPROJECT)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "fake kernel"], check=True)
+    rev = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    return repo.as_uri(), rev
+
+
+def _project(tmp_path: Path, index: FakeIndex, repo: tuple[str, str], *args: str) -> Path:
+    project = tmp_path / "moe"
+    assert main(["init", str(project), "--yes", "--index-url", index.pytorch_base,
+                 "-k", "grouped_gemm", *args]) == 0
+    path = project / "pyproject.toml"
+    doc = tomlkit.parse(path.read_text())
+    source = doc["tool"]["uv"]["sources"]["grouped-gemm"]  # type: ignore[index]
+    assert source["git"] == "https://github.com/tgale96/grouped_gemm"  # type: ignore[index]
+    source["git"], source["rev"] = repo  # type: ignore[index]
+    path.write_text(tomlkit.dumps(doc))
+    return project
+
+
+def _built_with(project: Path) -> dict[str, str]:
+    python = project / ".venv" / "bin" / "python"
+    out = subprocess.run([str(python), "-c",
+                          "from grouped_gemm._built_with import BUILT_WITH; print(BUILT_WITH)"],
+                         check=True, capture_output=True, text=True).stdout
+    return eval(out)  # noqa: S307 - our own fake's repr of a dict of strings
+
+
+def test_one_sync_builds_the_kernel_against_the_extras_torch(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    kernel_repo: tuple[str, str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The issue's scenario: torch 2.8, cpu and cu128, grouped_gemm for an H100 (9.0)."""
+    project = _project(tmp_path, fake_index, kernel_repo, "-a", "cpu", "-a", "cu128",
+                       "--torch", ">=2.8,<2.9", "--cuda-arch", "9.0")
+    capsys.readouterr()
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu128"], cwd=project, env=uv_env)
+    assert _built_with(project) == {"torch": "2.8.0+cu128", "arch": "9.0", "cutlass": "1",
+                                    "jobs": "2"}
+    run_uv(["sync", "--extra", "cpu"], cwd=project, env=uv_env)
+    installed = installed_packages(project, uv_env)
+    assert installed["torch"] == "2.8.0+cpu" and "grouped-gemm" not in installed
+
+
+def test_switching_cuda_extra_rebuilds_against_that_torch(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    kernel_repo: tuple[str, str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = _project(tmp_path, fake_index, kernel_repo, "-a", "cu126", "-a", "cu128",
+                       "--torch", ">=2.9,<2.10")
+    capsys.readouterr()
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu128"], cwd=project, env=uv_env)
+    first = _built_with(project)
+    run_uv(["sync", "--extra", "cu126"], cwd=project, env=uv_env)
+    second = _built_with(project)
+    assert first["torch"] == "2.9.1+cu128" and second["torch"] == "2.9.1+cu126"
+    # The default targets: what both CUDA 12.6 and 12.8 can build (no Blackwell for 12.6),
+    # and no CUTLASS switch because Turing (7.5) is among them.
+    assert second["arch"] == "7.5;8.0;8.6;8.9;9.0" and second["cutlass"] is None
