@@ -58,7 +58,7 @@ def run(replies: dict[str, Any], answers: Answers | None = None, settled_ids: se
 
 def test_enter_everywhere_gives_the_defaults() -> None:
     answers, script = run({})
-    assert len(script.asked) == len(QUESTION_IDS)
+    assert len(script.asked) == len(QUESTION_IDS) - 1  # no GPU build: no kernel question
     assert answers.name == "demo"
     assert answers.torch == ">=2.15,<2.16"
     assert answers.accelerators == ("cpu",)
@@ -130,3 +130,13 @@ def test_companion_versions_are_shown_for_the_chosen_torch() -> None:
     titles = {c.value: c.title for c in script.choices["torch-family packages"]}
     assert titles["torchvision"] == "torchvision  (0.27.0, 0.27.1)"
     assert titles["torchaudio"] == "torchaudio  (2.11.0)"
+
+
+def test_kernels_are_offered_only_for_gpu_builds() -> None:
+    _, cpu_only = run({})
+    assert "Kernels to build against torch" not in cpu_only.asked
+    answers, script = run({"PyTorch release": ">=2.9,<2.10", "Accelerators": ["cpu", "rocm6.4"],
+                           "Kernels": ["flash-attn"]})
+    offered = {c.value for c in script.choices["Kernels to build against torch"]}
+    assert "flash-attn" in offered and "apex" not in offered  # apex is CUDA-only
+    assert answers.kernels == ("flash-attn",)

@@ -89,6 +89,8 @@ def test_arrows_space_and_a_bad_answer_then_a_good_one(tmp_path: Path) -> None:
     term.answer("Accelerators", DOWN, SPACE, ENTER)
     term.answer("torch-family", SPACE, ENTER)  # torchao is first in the list
     term.answer("Other packages", "ultralytics", ENTER)
+    # cu126 is a GPU build, so kernels are offered; take the first one (apex).
+    term.answer("Kernels to build against torch", SPACE, ENTER)
     term.answer("Platforms", ENTER)
     term.answer("Write these files", ENTER)
     code, output = term.finish()
@@ -97,6 +99,7 @@ def test_arrows_space_and_a_bad_answer_then_a_good_one(tmp_path: Path) -> None:
     assert 'requires-python = ">=3.11"' in pyproject
     assert "cu126 = [" in pyproject and '"torch>=2.14,<2.15"' in pyproject
     assert '"torchao>=0.18.0,<0.19"' in pyproject and '"ultralytics"' in pyproject
+    assert "[tool.uv.extra-build-dependencies]\n" in pyproject and "apex" in pyproject
 
 
 def test_flags_answer_questions_so_they_are_not_asked(tmp_path: Path) -> None:
@@ -105,7 +108,7 @@ def test_flags_answer_questions_so_they_are_not_asked(tmp_path: Path) -> None:
     first = term.answer("Python versions", ENTER)
     assert "Project name" not in first and "PyTorch release" not in first
     screen = ""
-    for prompt in ("torch-family", "Other packages", "Platforms"):
+    for prompt in ("torch-family", "Other packages", "Kernels", "Platforms"):
         screen += term.answer(prompt, ENTER)
     assert "Accelerators" not in screen
     term.answer("Write these files", ENTER)

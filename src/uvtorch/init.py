@@ -35,6 +35,11 @@ def template_context(plan: Plan) -> dict[str, Any]:
         "system": dict(plan.system),
         "excluded": plan.excluded,
         "python_executable": plan.answers.python_executable,
+        "kernels": [k for k in plan.kernels if k.match_torch or k.build_requires],
+        "kernel_extra": next(
+            (e.name for e in plan.extras for k in plan.kernels if any(p.name == k.name for p in e.packages)),
+            "",
+        ),
         "sync_command": f"uv sync --extra {plan.extras[0].name}" if plan.extras else "uv sync",
         "run_command": f"uv run --extra {plan.extras[0].name}" if plan.extras else "uv run",
     }

@@ -116,11 +116,15 @@ def _source(raw: Mapping[str, Any], base: Mapping[str, Any]) -> Source:
     )
 
 
+def _variable(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return None if value in (None, "none") else str(value)
+
+
 def _recipe(name: str, raw: Mapping[str, Any]) -> Recipe:
     sources = [_source(raw, {})]
     if "fallback" in raw:
         sources.append(_source(raw["fallback"], raw))
-    arch = raw.get("arch_variable")
     return Recipe(
         name=package_name(name),
         requirement=str(raw.get("requirement", name)),
@@ -130,9 +134,9 @@ def _recipe(name: str, raw: Mapping[str, Any]) -> Recipe:
         sources=tuple(sources),
         needs_torch=bool(raw.get("needs_torch_at_build", True)),
         emit_metadata=bool(raw.get("emit_dependency_metadata", False)),
-        arch_variable=None if arch in (None, "none") else str(arch),
+        arch_variable=_variable(raw, "arch_variable"),
         arch_values=tuple(raw["arch_values"]) if "arch_values" in raw else None,
-        rocm_arch_variable=raw.get("rocm_arch_variable"),
+        rocm_arch_variable=_variable(raw, "rocm_arch_variable"),
         variables=dict(raw.get("build_variables", {})),
         family_variables={
             family: dict(raw[f"build_variables_{family}"])
@@ -142,7 +146,7 @@ def _recipe(name: str, raw: Mapping[str, Any]) -> Recipe:
         conditional=tuple(
             (str(c["when"]), dict(c["set"])) for c in raw.get("conditional_build_variables", ())
         ),
-        jobs_variable=raw.get("jobs_variable"),
+        jobs_variable=_variable(raw, "jobs_variable") if raw.get("needs_torch_at_build", True) else None,
         per_cuda_major=dict(raw.get("per_extra_requirements", {})),
         needs_cuda_toolkit=str(raw.get("needs_cuda_toolkit", "none")),
         why=str(raw.get("why", "")),

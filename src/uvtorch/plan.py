@@ -149,8 +149,10 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     )
     extras, kernels, flat = _kernels(answers, extras, patches, releases, targets, catalog, notes)
     features = ["required-version", "extra-sources", "explicit-index"]
-    if kernels:
-        features += ["extra-build-dependencies", "extra-build-variables"]
+    if any(k.match_torch or k.build_requires for k in kernels):
+        features.append("extra-build-dependencies")
+    if any(k.variables for k in kernels):
+        features.append("extra-build-variables")
     if any(k.metadata for k in kernels):
         features.append("dependency-metadata")
     if flat:
@@ -228,6 +230,8 @@ def _kernels(
                 f"[tool.uv.extra-build-dependencies] and [tool.uv.extra-build-variables] for "
                 f"{recipe.build_package} if its build needs more."
             )
+        if not recipe.needs_torch:
+            notes.append(f"{name} needs no build settings: {recipe.why}.")
         served = [e for e in extras if family[e.accelerator] in recipe.families]
         if not served:
             raise NoBuild(

@@ -33,6 +33,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("accelerators", "-a/--accelerator", "Accelerators (one extra each)"),
     Question("companions", "-p/--package", "torch-family packages"),
     Question("dependents", "-p/--package", "Other packages that need torch (space-separated)"),
+    Question("kernels", "-k/--kernel", "Kernels to build against torch"),
     Question("platforms", "--platform", "Platforms to resolve for"),
 )
 QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS)
@@ -45,6 +46,7 @@ ANSWER_SETTLES = {
     "accelerators": ("accelerators",),
     "packages": ("companions", "dependents"),
     "platforms": ("platforms",),
+    "kernels": ("kernels",),
 }
 
 
@@ -219,6 +221,24 @@ def ask_dependents(
     return answers._replace(packages=companions + tuple(text.replace(",", " ").split()))
 
 
+def ask_kernels(answers: Answers, catalog: Catalog, prompter: Prompter, q: Question) -> Answers:
+    """Offered only when a GPU accelerator is chosen: kernels build for CUDA or ROCm."""
+    from uvtorch.kernels import load_kernels
+
+    families = {catalog.family_of(a) for a in answers.accelerators}
+    if not families & {"cuda", "rocm"}:
+        return answers
+    recipes = load_kernels().recipes
+    choices = [
+        Choice(title=f"{name}  ({', '.join(r.families)})", value=name,
+               checked=name in answers.kernels)
+        for name, r in sorted(recipes.items())
+        if families & set(r.families)
+    ]
+    picked = prompter.checkbox(q.prompt, choices, lambda _: True)
+    return answers._replace(kernels=tuple(picked))
+
+
 def ask_platforms(answers: Answers, catalog: Catalog, prompter: Prompter, q: Question) -> Answers:
     chosen = answers.platforms or tuple(catalog.platforms)
     choices = [Choice(title=p, value=p, checked=p in chosen) for p in catalog.platforms]
@@ -236,6 +256,7 @@ ASKERS = {
     "accelerators": ask_accelerators,
     "companions": ask_companions,
     "dependents": ask_dependents,
+    "kernels": ask_kernels,
     "platforms": ask_platforms,
 }
 

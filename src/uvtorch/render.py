@@ -185,12 +185,17 @@ def _kernel_settings(uv: Table, plan: Plan) -> None:
     """extra-build-dependencies and extra-build-variables for every kernel."""
     deps = tomlkit.table()
     for build in plan.kernels:
+        if not (build.match_torch or build.build_requires):
+            continue  # nothing to build (e.g. bitsandbytes: its wheels carry every binary)
         _comment_lines(deps, f"{build.name}: {build.why}.")
         requirements: list[Any] = list(build.build_requires)
         if build.match_torch:
             requirements.append(_inline(requirement="torch", **{"match-runtime": True}))
         deps.add(build.package, _array(requirements) if len(requirements) > 1 else requirements)
-    uv.add("extra-build-dependencies", deps)
+    if len(deps):
+        uv.add("extra-build-dependencies", deps)
+    if not any(build.variables for build in plan.kernels):
+        return
     variables = tomlkit.table()
     _comment_lines(
         variables,
