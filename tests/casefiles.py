@@ -26,4 +26,6 @@ def load_case(name: str) -> Answers:
         platforms=tuple(raw.get("platforms", ())),
         index_url=raw.get("index_url"),
         system=tuple(raw.get("system", ())),
+        channel=raw.get("channel"),
+        nightly_date=raw.get("nightly_date"),
     )

@@ -444,7 +444,32 @@ def _override_dependencies(present: Iterable[Dist]) -> list[Dist]:
     return dists
 
 
-_BASE = _pypi() + _cpu() + _cuda_and_friends()
+def _nightly() -> list[Dist]:
+    """Two nightlies of torch 2.16 on the nightly cpu and cu130 indexes.
+
+    The CUDA build requires a +git triton that only the nightly index hosts (PyPI's triton
+    releases cannot satisfy it).
+    """
+    cpu, cu130 = pytorch_index("nightly/cpu"), pytorch_index("nightly/cu130")
+    triton = "3.8.0+git1a2b3c4d"
+    dists = [Dist(cu130, "triton", triton, ("linux-x86_64",))]
+    for date in ("20261119", "20261120"):
+        torch = f"2.16.0.dev{date}"
+        vision = f"0.31.0.dev{date}"
+        gpu = ("filelock", f"triton=={triton}; {LINUX}", f"nvidia-cudnn-cu13==9.13.0.50; {LINUX}",
+               f"cuda-toolkit[cublas,cudart]==13.2.2; {LINUX}")
+        dists += [
+            Dist(cpu, "torch", f"{torch}+cpu", NO_MAC, ("filelock",), ">=3.11"),
+            Dist(cpu, "torch", torch, ("macos",), ("filelock",), ">=3.11"),
+            Dist(cpu, "torchvision", f"{vision}+cpu", NO_MAC, (f"torch=={torch}",), ">=3.11"),
+            Dist(cpu, "torchvision", vision, ("macos",), (f"torch=={torch}",), ">=3.11"),
+            Dist(cu130, "torch", f"{torch}+cu130", X86_WIN, gpu, ">=3.11"),
+            Dist(cu130, "torchvision", f"{vision}+cu130", X86_WIN, (f"torch=={torch}",), ">=3.11"),
+        ]
+    return dists
+
+
+_BASE = _pypi() + _cpu() + _cuda_and_friends() + _nightly()
 
 #: Everything the fake servers host. Extend with ``UNIVERSE + (Dist(...),)``.
 UNIVERSE: tuple[Dist, ...] = tuple(_BASE + _override_dependencies(_BASE))

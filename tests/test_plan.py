@@ -189,6 +189,10 @@ def test_index_url_mirror_keeps_the_variant_layout() -> None:
         ({"platforms": ("linux",)}, UsageError, ["'linux'", "linux-x86_64"]),
         ({"name": "my project"}, BadSpec, ["'my project'", "--name"]),
         ({"index_url": "download.pytorch.org/whl"}, UsageError, ["download.pytorch.org/whl", "https://"]),
+        ({"channel": "nightly", "accelerators": ("cu118",)}, NoBuild,
+         ["nightly channel has no cu118", "cu130"]),
+        ({"nightly_date": "20261120"}, UsageError, ["--channel nightly"]),
+        ({"channel": "nightly", "nightly_date": "2026-11-20"}, BadSpec, ["'2026-11-20'", "YYYYMMDD"]),
         (
             {"accelerators": ("rocm6.4",), "platforms": ("macos-arm64",), "torch": ">=2.9,<2.10"},
             NoBuild,
@@ -204,3 +208,13 @@ def test_bad_answers_name_the_value_and_what_would_work(
     text = str(raised.value)
     for fragment in says:
         assert fragment in text, (fragment, text)
+
+
+def test_nightly_plan_uses_the_channel_indexes_and_its_triton() -> None:
+    p = plan(channel="nightly", accelerators=("cu130",), nightly_date="20261120")
+    e = p.extras[0]
+    assert e.url == "https://download.pytorch.org/whl/nightly/cu130"
+    assert e.index_name == "pytorch-nightly-cu130"
+    assert e.packages[0].requirement.startswith("torch==2.16.0.dev20261120;")
+    assert [pkg.name for pkg in e.packages if pkg.from_index] == ["torch", "triton"]
+    assert p.answers.nightly_date == "20261120"

@@ -36,6 +36,8 @@ class Answers(NamedTuple):
     kernels: tuple[str, ...] = ()  # packages built against the runtime torch
     cuda_archs: tuple[str, ...] = ()  # kernel build targets: compute capabilities / gfx
     gpus: tuple[str, ...] = ()  # kernel build targets by GPU name
+    channel: str | None = None  # stable (default), nightly or test
+    nightly_date: str | None = None  # YYYYMMDD: pin one nightly
 
 
 # Each answer's type, for reading files: "text", or "list" of texts.
@@ -53,6 +55,8 @@ FIELDS: dict[str, str] = {
     "kernels": "list",
     "cuda_archs": "list",
     "gpus": "list",
+    "channel": "text",
+    "nightly_date": "text",
 }
 
 

@@ -54,6 +54,19 @@ class Release(NamedTuple):
         return tuple(p for p in self.patches if only is None or p in only)
 
 
+class Channel(NamedTuple):
+    """A pre-release channel (nightly, test): its own indexes and torch versions."""
+
+    name: str
+    path: str  # indexes are <base>/<path>/<variant>
+    torch: str  # the torch spec (admits its pre-releases)
+    pin: str | None  # a date pin's spec, with {date}
+    python_min: Version
+    python_max: Version
+    variants: Mapping[str, tuple[str, ...]]
+    triton: Mapping[str, str]  # family -> the triton package torch pulls from the channel
+
+
 class Companion(NamedTuple):
     """A torch-family package whose version must match torch's."""
 
@@ -112,6 +125,7 @@ class Catalog(NamedTuple):
     uv_features: Mapping[str, UvFeature]
     default_index_url: str
     build_backend: Mapping[str, str]
+    channels: Mapping[str, Channel] = MappingProxyType({})
 
     def family_of(self, variant: str) -> str | None:
         """The family (cpu, cuda, rocm, xpu) of a variant id, or None if it fits none."""
@@ -194,6 +208,19 @@ def load() -> Catalog:
         (_release(minor, r, families) for minor, r in raw["releases"].items()),
         key=lambda r: r.minor,
     )
+    channels = {}
+    for name, c in raw.get("channels", {}).items():
+        shape = _release("0.0", {"patches": [], "python": c["python"], "variants": c["variants"]}, families)
+        channels[name] = Channel(
+            name=name,
+            path=c["path"],
+            torch=c["torch"],
+            pin=c.get("pin"),
+            python_min=shape.python_min,
+            python_max=shape.python_max,
+            variants=shape.variants,
+            triton=MappingProxyType(dict(c.get("triton", {}))),
+        )
     return Catalog(
         platforms=MappingProxyType(
             {
@@ -252,4 +279,5 @@ def load() -> Catalog:
         ),
         default_index_url=raw["pytorch_index"]["default_url"],
         build_backend=MappingProxyType(dict(uv["build_backend"])),
+        channels=MappingProxyType(channels),
     )

@@ -130,6 +130,15 @@ def _parser() -> argparse.ArgumentParser:
         "https://download.pytorch.org/whl (the default)",
     )
     init.add_argument(
+        "--channel", choices=("stable", "nightly", "test"), metavar="CHANNEL",
+        help="stable (default), nightly or test: which family of PyTorch indexes "
+        "(<index-url>/nightly/<id> ...) and pre-release torch builds to use",
+    )
+    init.add_argument(
+        "--nightly-date", metavar="YYYYMMDD",
+        help="with --channel nightly: pin the nightly of that day",
+    )
+    init.add_argument(
         "--system-torch", metavar="VERSION",
         help="with -a system: the torch version the image has (e.g. 2.5.0a0+872d972e41.nv24.08), "
         "when init runs outside the image",
@@ -186,6 +195,8 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         "kernels": tuple(args.kernel) or None,
         "cuda_archs": tuple(args.cuda_arch) or None,
         "gpus": tuple(args.gpu) or None,
+        "channel": args.channel,
+        "nightly_date": args.nightly_date,
     }
     return {k: v for k, v in given.items() if v is not None}
 

@@ -40,6 +40,8 @@ def template_context(plan: Plan) -> dict[str, Any]:
             (e.name for e in plan.extras for k in plan.kernels if any(p.name == k.name for p in e.packages)),
             "",
         ),
+        "channel": plan.answers.channel if plan.answers.channel not in (None, "stable") else None,
+        "nightly_date": plan.answers.nightly_date,
         "sync_command": f"uv sync --extra {plan.extras[0].name}" if plan.extras else "uv sync",
         "run_command": f"uv run --extra {plan.extras[0].name}" if plan.extras else "uv run",
     }

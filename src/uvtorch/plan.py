@@ -110,6 +110,13 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     project = check_name(answers.name)
     if SYSTEM in (a.strip().lower() for a in answers.accelerators):
         return _system_plan(answers, project, catalog)
+    if answers.nightly_date and answers.channel != "nightly":
+        raise UsageError(
+            "--nightly-date pins a nightly build, but the channel is not nightly.",
+            "Add --channel nightly.",
+        )
+    if answers.channel not in (None, "stable"):
+        return _channel_plan(answers, project, catalog)
     accelerators = _accelerators(answers.accelerators or ("cpu",), catalog)
     targets = _platforms(answers.platforms, catalog)
     torch_spec, patches = check_torch(answers.torch, accelerators, catalog)
@@ -795,4 +802,144 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
         dependencies=tuple(sorted(dependents)),
         excluded=excluded,
         system=tuple(sorted(pins.items())),
+    )
+
+
+def _channel_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
+    """A project on the nightly or test channel: its own indexes and pre-release torch.
+
+    PyPI has no pre-release torch, so a platform the channel's index has no build for gets no
+    torch at all from that extra (a marker on the requirement) instead of a PyPI fallback,
+    which could never satisfy the pre-release spec.
+    """
+    channel = catalog.channels.get(answers.channel or "")
+    if channel is None:
+        raise UsageError(
+            f"Unknown channel '{answers.channel}'.",
+            f"Choose stable, {', '.join(catalog.channels)}.",
+        )
+    known = tuple(channel.variants)
+    accelerators: list[str] = []
+    for raw in answers.accelerators or ("cpu",):
+        accelerator = raw.strip().lower()
+        if accelerator not in known:
+            raise NoBuild(
+                f"The {channel.name} channel has no {accelerator} build.",
+                f"Its builds: {', '.join(sorted(known, key=variant_sort_key))}.",
+            )
+        accelerators.append(accelerator)
+    accelerators = sorted(dict.fromkeys(accelerators), key=variant_sort_key)
+    targets = _platforms(answers.platforms, catalog)
+    if answers.nightly_date:
+        if not re.fullmatch(r"20\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", answers.nightly_date):
+            raise BadSpec(
+                f"--nightly-date '{answers.nightly_date}' is not a date as YYYYMMDD.",
+                "e.g. --nightly-date 20261120.",
+            )
+        torch_req = "torch" + (channel.pin or "==").format(date=answers.nightly_date)
+    else:
+        torch_req = "torch" + (_spec_text(answers.torch) if answers.torch else channel.torch)
+    shape = [Release(Version("0"), (), channel.python_min, channel.python_max, {}, {}, {}, {})]
+    python = check_python(answers.python, shape)
+    index_url = _index_url(answers.index_url, catalog)
+    notes = [
+        f"{channel.name} builds come and go: a nightly disappears from the index after a while, "
+        "so a lock made today may not sync in a few months (pin one with --nightly-date)."
+    ]
+    companions: list[str] = []
+    dependents: list[Package] = []
+    for text in answers.packages:
+        req = check_requirement(text)
+        name = package_name(req.name)
+        if name == TORCH:
+            raise UsageError(f"-p '{text}': torch is always in each extra.", "Drop -p torch.")
+        if name in catalog.companions and catalog.companions[name].on_index:
+            companions.append(name)
+        else:
+            dependents.append(Package(name, written(req, text), from_index=False))
+    linux = [p for p in catalog.platforms if catalog.platforms[p].os_marker == "sys_platform == 'linux'"]
+    extras = []
+    for accelerator in accelerators:
+        served = [p for p in targets if p in channel.variants[accelerator]]
+        if not served:
+            raise NoBuild(
+                f"The {channel.name} {accelerator} build has no wheels for "
+                f"{', '.join(targets)}.",
+                f"It has: {', '.join(channel.variants[accelerator])}.",
+            )
+        missing = tuple(p for p in targets if p not in served)
+        marker = marker_for(served, targets, catalog.platforms)
+        if missing:
+            notes.append(
+                f"The {channel.name} {accelerator} index has no builds for {', '.join(missing)}: "
+                f"there the {extra_name(accelerator)} extra installs no torch."
+            )
+        with_marker = (lambda text: f"{text}; {marker}") if marker else (lambda text: text)
+        packages = [Package(TORCH, with_marker(torch_req), from_index=True)]
+        packages += [Package(PackageName(c), with_marker(c), from_index=True) for c in companions]
+        triton = channel.triton.get(catalog.family_of(accelerator) or "")
+        on_linux = [p for p in served if p in linux]
+        if triton and on_linux:
+            triton_marker = marker_for(on_linux, targets, catalog.platforms)
+            packages.append(
+                Package(
+                    package_name(triton),
+                    triton + (f"; {triton_marker}" if triton_marker else ""),
+                    from_index=True,
+                    why=f"torch's {channel.name} builds require {triton} from the same index",
+                )
+            )
+        packages += dependents
+        extras.append(
+            Extra(
+                accelerator=accelerator,
+                name=extra_name(accelerator),
+                index_name=f"pytorch-{channel.path}-{extra_name(accelerator)}",
+                url=f"{index_url}/{channel.path}/{accelerator}",
+                marker=None,
+                fallback=(),
+                packages=tuple(packages),
+            )
+        )
+    extras_t, kernels, flat = _kernels(
+        answers, tuple(extras), frozenset(), [], targets, catalog, notes
+    )
+    features = ["required-version", "extra-sources", "explicit-index"]
+    if len(extras) > 1:
+        features.append("conflicts")
+    if any(k.match_torch or k.build_requires for k in kernels):
+        features.append("extra-build-dependencies")
+    if any(k.variables for k in kernels):
+        features.append("extra-build-variables")
+    if any(k.metadata for k in kernels):
+        features.append("dependency-metadata")
+    environments = (
+        tuple(environment_marker(p, catalog.platforms) for p in targets) if answers.platforms else ()
+    )
+    if environments:
+        features += ["environments", "required-environments"]
+    resolved = answers._replace(
+        name=project,
+        python=python,
+        torch=None if answers.nightly_date else torch_req.removeprefix("torch"),
+        accelerators=tuple(accelerators),
+        packages=tuple(sorted([*companions, *(d.requirement for d in dependents)])),
+        platforms=tuple(targets) if answers.platforms else (),
+        index_url=index_url,
+        kernels=tuple(k.name for k in kernels),
+    )
+    return Plan(
+        answers=resolved,
+        project=project,
+        package=import_name(project),
+        requires_python=python,
+        torch=torch_req,
+        releases=(),
+        extras=extras_t,
+        overrides=(),
+        environments=environments,
+        uv_features=tuple(catalog.uv_features[f] for f in sorted(features)),
+        notes=tuple(notes),
+        kernels=kernels,
+        flat_indexes=flat,
     )
