@@ -147,3 +147,27 @@ def test_platform_limits_the_lock(
     installed = installed_packages(project, uv_env)
     assert installed["torch"] == "2.8.0+cu128"
     assert installed["torchvision"] == "0.23.0+cu128"
+
+
+def test_check_fix_repairs_a_lock_that_lost_the_nvidia_libraries(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A hand-made 2.6.0+cu126 project (no override): check finds the broken lock, --fix reads
+    the real x86_64 wheel's METADATA from the index, and the next lock and sync are whole."""
+    project = _init(tmp_path / "broken", fake_index, "--torch", ">=2.6,<2.7", "-a", "cu126")
+    _without_overrides(project)
+    run_uv(["lock"], cwd=project, env=uv_env)
+    capsys.readouterr()
+    assert main(["check", str(project)]) == 1
+    assert "lock-cuda-without-nvidia" in capsys.readouterr().out
+    assert main(["check", str(project), "--fix"]) == 0
+    out = capsys.readouterr().out
+    assert "added a dependency-metadata override for torch 2.6.0+cu126" in out
+    assert '+version = "2.6.0+cu126"' in out
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu126"], cwd=project, env=uv_env)
+    installed = installed_packages(project, uv_env)
+    assert installed["torch"] == "2.6.0+cu126"
+    assert installed["nvidia-cudnn-cu12"] == "9.5.1.17" and installed["triton"] == "3.2.0"
+    assert main(["check", str(project)]) == 0

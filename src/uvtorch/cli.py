@@ -69,6 +69,24 @@ def _parser() -> argparse.ArgumentParser:
         "--python-executable", metavar="PATH",
         help="look for an importable torch in this interpreter (default: python3 on PATH)",
     )
+    check = commands.add_parser(
+        "check",
+        help="audit a project's pyproject.toml and uv.lock for PyTorch failure modes",
+        description="Audit DIR/pyproject.toml (and uv.lock when present) for the ways PyTorch + "
+        "uv configurations break: extras without a conflict set, torch without a per-extra "
+        "source, non-explicit PyTorch indexes, companions that cannot match torch, dependents "
+        "that pull PyPI's torch, CUDA indexes without platform markers, kernels built without "
+        "torch, accelerators the torch spec has no build for, nightlies without their triton, "
+        "a system torch not excluded, and locks whose CUDA torch lost its nvidia-* libraries. "
+        "Exit code 1 when any error is found.",
+    )
+    check.add_argument("directory", nargs="?", default=".", metavar="DIR")
+    check.add_argument("--json", action="store_true", help="print findings as JSON")
+    check.add_argument(
+        "--fix", action="store_true",
+        help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
+        "overrides read from the index) in place, and print the diff",
+    )
     init = commands.add_parser(
         "init",
         help="create a new PyTorch project",
@@ -227,6 +245,53 @@ def _run_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    import difflib
+    import json
+
+    from uvtorch.catalog import load
+    from uvtorch.check import ERROR, read_project, run_checks
+
+    folder = Path(args.directory)
+    project = read_project(folder, load())
+    findings = run_checks(project)
+    if args.fix and findings:
+        from uvtorch.fix import apply_fixes
+        from uvtorch.write import write_files
+
+        path = folder / "pyproject.toml"
+        before = path.read_text(encoding="utf-8")
+        after, done = apply_fixes(project, findings)
+        if after != before:
+            write_files(folder, {"pyproject.toml": after}, force=True)
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    before.splitlines(keepends=True), after.splitlines(keepends=True),
+                    "pyproject.toml", "pyproject.toml (fixed)",
+                )
+            )
+        for line in done:
+            print(f"fixed: {line}")
+        if after != before:
+            print("Run `uv lock` to apply the fixes to the lock.")
+            findings = run_checks(read_project(folder, load()))
+            # What the lock still says is fixed by the next `uv lock`.
+            findings = [f for f in findings if not f.where.startswith("uv.lock")]
+    errors = sum(f.severity == ERROR for f in findings)
+    if args.json:
+        print(json.dumps({
+            "schema_version": 1,
+            "project": str(folder),
+            "errors": errors,
+            "findings": [f._asdict() for f in findings],
+        }, indent=2))
+    else:
+        for f in findings:
+            print(f"{f.severity}: {f.id} at {f.where}\n  why: {f.why}\n  fix: {f.fix}")
+        print(f"{len(findings)} finding(s), {errors} error(s) in {folder}")
+    return 1 if errors else 0
+
+
 def _with_auto(answers: "Answers") -> "Answers":
     """Replace `-a auto` by what detection chooses for the answers' torch; say why."""
     if "auto" not in answers.accelerators:
@@ -371,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return USAGE
         if args.command == "detect":
             return _run_detect(args)
+        if args.command == "check":
+            return _run_check(args)
         return _init(args)
     except UvtorchError as exc:
         text = f"uvtorch: error: {exc.message}"

@@ -70,6 +70,7 @@ class Recipe(NamedTuple):
     why: str
     known: bool  # False: the generic guess for a kernel the catalog does not know
     prebuilt: tuple[Prebuilt, ...] = ()
+    torch_optional: bool = False  # its build runs without torch too (it only warns)
 
 
 class Toolkit(NamedTuple):
@@ -151,6 +152,7 @@ def _recipe(name: str, raw: Mapping[str, Any]) -> Recipe:
         needs_cuda_toolkit=str(raw.get("needs_cuda_toolkit", "none")),
         why=str(raw.get("why", "")),
         known=True,
+        torch_optional=bool(raw.get("torch_at_build_optional", False)),
         prebuilt=tuple(
             Prebuilt(
                 kind=str(p["kind"]),

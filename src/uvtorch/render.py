@@ -25,7 +25,7 @@ def _array(items: list[Any]) -> Array:
     return array
 
 
-def _inline(**values: Any) -> InlineTable:
+def padded_inline(**values: Any) -> InlineTable:
     """An inline table padded as uv's docs write them: `{ index = "x", extra = "y" }`."""
     table = tomlkit.inline_table()
     table.update(values)
@@ -115,7 +115,7 @@ def _uv(plan: Plan) -> Table:
         _comment_lines(uv, "The accelerator extras exclude each other: install exactly one.")
         conflict = tomlkit.array()
         for e in plan.extras:
-            conflict.add_line(_inline(extra=e.name), indent=" " * 8)
+            conflict.add_line(padded_inline(extra=e.name), indent=" " * 8)
         conflict.add_line(indent=" " * 4)
         outer = tomlkit.array()
         outer.add_line(conflict)
@@ -190,7 +190,7 @@ def _kernel_settings(uv: Table, plan: Plan) -> None:
         _comment_lines(deps, f"{build.name}: {build.why}.")
         requirements: list[Any] = list(build.build_requires)
         if build.match_torch:
-            requirements.append(_inline(requirement="torch", **{"match-runtime": True}))
+            requirements.append(padded_inline(requirement="torch", **{"match-runtime": True}))
         deps.add(build.package, _array(requirements) if len(requirements) > 1 else requirements)
     if len(deps):
         uv.add("extra-build-dependencies", deps)
@@ -205,7 +205,7 @@ def _kernel_settings(uv: Table, plan: Plan) -> None:
     )
     for build in plan.kernels:
         if build.variables:
-            variables.add(build.package, _inline(**dict(build.variables)))
+            variables.add(build.package, padded_inline(**dict(build.variables)))
     uv.add("extra-build-variables", variables)
 
 
@@ -235,17 +235,17 @@ def _sources(plan: Plan) -> Table:
                 p.name != name or ";" not in p.requirement for p in extra.packages
             ):
                 values["marker"] = extra.marker
-            array.add_line(_inline(**values))
+            array.add_line(padded_inline(**values))
         for extra in plan.extras if name in git else ():
             # Extras without a wheel page for this kernel build it from its git source.
             if any(p.name == name and not p.page for p in extra.packages):
                 url, rev = git[name]
-                array.add_line(_inline(git=url, rev=rev, extra=extra.name))
+                array.add_line(padded_inline(git=url, rev=rev, extra=extra.name))
         array.add_line(indent="")
         sources.add(name, array)
     for name, (url, rev) in ((n, g) for n, g in git.items() if n not in names):
         _comment_lines(sources, f"{name}: built from git at a fixed commit.")
-        sources.add(name, _inline(git=url, rev=rev))
+        sources.add(name, padded_inline(git=url, rev=rev))
     return sources
 
 
@@ -277,7 +277,7 @@ def render_pyproject(
             "What the environment had when this project was made, to compare with the torch "
             "its interpreter imports later.",
         )
-        uvtorch.add("system", _inline(**{name: version or "*" for name, version in plan.system}))
+        uvtorch.add("system", padded_inline(**{name: version or "*" for name, version in plan.system}))
         tool.add("uvtorch", uvtorch)
     doc.add("tool", tool)
     return tomlkit.dumps(doc)

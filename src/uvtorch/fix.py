@@ -1,0 +1,128 @@
+"""`uvtorch check --fix`: repair what can be repaired safely, editing pyproject.toml in place.
+
+Edits go through tomlkit, so comments, order and formatting of everything else stay as they
+were. Repairs: a PyPI-style PyTorch index made explicit, a missing conflict set added, and a
+lock whose CUDA torch lost its nvidia-* requirements given a [[tool.uv.dependency-metadata]]
+override read from the real x86_64 wheel's METADATA on the index (PEP 658 `.metadata` file,
+or the wheel itself): that also covers nightlies no static catalog can know.
+"""
+
+import io
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from email.parser import HeaderParser
+from typing import Any
+
+import tomlkit
+from tomlkit.items import Table
+
+from uvtorch.check import Finding, Project, pytorch_variant
+from uvtorch.errors import UvtorchError
+from uvtorch.render import padded_inline
+
+Fetch = Callable[[str], bytes | None]
+
+
+def fetch(url: str) -> bytes | None:
+    """GET a URL; None when it does not exist (404)."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - index URLs
+            data: bytes = response.read()
+            return data
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise UvtorchError(f"Cannot read {url}: HTTP {exc.code}.", "Check the index.") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UvtorchError(
+            f"Cannot reach {url} ({getattr(exc, 'reason', exc)}).",
+            "check --fix reads the wheel's METADATA from the index; run it where the index is "
+            "reachable.",
+        ) from None
+
+
+def wheel_requires_dist(wheel_url: str, get: Fetch = fetch) -> tuple[list[str], str | None]:
+    """(Requires-Dist, Requires-Python) of a wheel: its PEP 658 file, else the wheel itself."""
+    raw = get(wheel_url.split("#", 1)[0] + ".metadata")
+    if raw is None:
+        wheel = get(wheel_url.split("#", 1)[0])
+        if wheel is None:
+            raise UvtorchError(f"{wheel_url} is gone from the index.", "Run uv lock again.")
+        with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
+            name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            raw = archive.read(name)
+    headers = HeaderParser().parsestr(raw.decode("utf-8"))
+    return headers.get_all("Requires-Dist") or [], headers.get("Requires-Python")
+
+
+def _x86_64_wheel(package: dict[str, Any]) -> str | None:
+    for wheel in package.get("wheels", []):
+        url = str(wheel.get("url", ""))
+        if "x86_64" in url and ("manylinux" in url or "linux_x86_64" in url):
+            return url
+    return None
+
+
+def _uv(doc: tomlkit.TOMLDocument) -> Table:
+    tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+    return tool.setdefault("uv", tomlkit.table())  # type: ignore[no-any-return]
+
+
+def apply_fixes(project: Project, findings: list[Finding], get: Fetch = fetch) -> tuple[str, list[str]]:
+    """The repaired pyproject.toml text and what was done; unfixable findings are left alone."""
+    path = project.path / "pyproject.toml"
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    done: list[str] = []
+    ids = {f.id for f in findings}
+    if "index-not-explicit" in ids:
+        for index in _uv(doc).get("index", []):
+            if pytorch_variant(str(index.get("url", "")), project.catalog) and not index.get("explicit"):
+                index["explicit"] = True
+                done.append(f"made the index {index.get('name')} explicit")
+    if "extras-without-conflicts" in ids:
+        extras = sorted({s.extra for s in project.sources("torch") if s.extra})
+        conflict = tomlkit.array()
+        for extra in extras:
+            conflict.append(padded_inline(extra=extra))
+        uv = _uv(doc)
+        conflicts = uv.setdefault("conflicts", tomlkit.array())
+        conflicts.append(conflict)
+        done.append(f"declared the extras {', '.join(extras)} as conflicting")
+    if "lock-cuda-without-nvidia" in ids and project.lock is not None:
+        uv = _uv(doc)
+        existing = {
+            (str(e.get("name")), str(e.get("version")))
+            for e in uv.get("dependency-metadata", [])
+        }
+        for package in project.lock.get("package", []):
+            version = str(package.get("version", ""))
+            finding = f"uv.lock: torch {version}"
+            if package.get("name") != "torch" or not any(f.where == finding for f in findings):
+                continue
+            if ("torch", version) in existing:
+                continue
+            url = _x86_64_wheel(package)
+            if url is None:
+                done.append(f"torch {version}: no Linux x86_64 wheel in the lock to read; not fixed")
+                continue
+            requires, python = wheel_requires_dist(url, get)
+            entry = tomlkit.table()
+            entry.add(tomlkit.comment(
+                f"torch {version}: some of its wheels declare no nvidia-* requirements, so the "
+                "lock lost them (astral-sh/uv#11945); this is the x86_64 wheel's Requires-Dist."
+            ))
+            entry.add("name", "torch")
+            entry.add("version", version)
+            array = tomlkit.array()
+            for requirement in requires:
+                array.add_line(requirement)
+            array.add_line(indent="")
+            entry.add("requires-dist", array)
+            if python:
+                entry.add("requires-python", python)
+            metadata = uv.setdefault("dependency-metadata", tomlkit.aot())
+            metadata.append(entry)
+            done.append(f"added a dependency-metadata override for torch {version} from {url}")
+    return tomlkit.dumps(doc), done

@@ -1,0 +1,189 @@
+"""`uvtorch check`: findings on real-world files, on small cases, and on our own output."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from uvtorch.catalog import load
+from uvtorch.check import read_project, run_checks
+from uvtorch.cli import main
+
+CORPUS = Path(__file__).parent / "corpus"
+CORPUS_IDS = {
+    "extras-without-conflicts", "torch-without-extra-source", "index-not-explicit",
+    "companion-mismatch", "dependent-pulls-pypi-torch", "missing-platform-marker",
+    "kernel-without-build-torch", "no-build-for-accelerator", "nightly-without-triton-source",
+    "system-torch-not-excluded",
+}
+
+
+def ids(folder: Path) -> set[str]:
+    return {f.id for f in run_checks(read_project(folder, load()))}
+
+
+@pytest.mark.parametrize("entry", sorted(p.name for p in CORPUS.iterdir() if p.is_dir()))
+def test_real_world_projects_get_the_expected_findings(entry: str) -> None:
+    expected = set(tomllib.loads((CORPUS / entry / "expected.toml").read_text())["findings"])
+    assert ids(CORPUS / entry) & CORPUS_IDS == expected
+
+
+def test_the_torch_2_6_cu126_lock_in_the_corpus_is_caught() -> None:
+    assert "lock-cuda-without-nvidia" in ids(CORPUS / "dia-cu126")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(text)
+    return tmp_path
+
+
+GUIDE = """
+[project]
+name = "p"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = []
+
+[project.optional-dependencies]
+cpu = ["torch>=2.9,<2.10", "torchvision>=0.24,<0.25"]
+cu128 = ["torch>=2.9,<2.10", "torchvision>=0.24,<0.25"]
+
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]
+
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != 'darwin'" },
+]
+torchvision = [
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != 'darwin'" },
+]
+
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+
+[[tool.uv.index]]
+name = "pytorch-cu128"
+url = "https://download.pytorch.org/whl/cu128"
+explicit = true
+"""
+
+
+def test_the_uv_guide_pattern_is_clean(tmp_path: Path) -> None:
+    assert ids(write(tmp_path, GUIDE)) == set()
+
+
+@pytest.mark.parametrize(
+    ("change", "finding"),
+    [
+        (('conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]', ""), "extras-without-conflicts"),
+        (('  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != \'darwin\'" },\n]\n'
+          "torchvision", "]\ntorchvision"), "torch-without-extra-source"),
+        (("explicit = true\n\n[[tool.uv.index]]", "\n[[tool.uv.index]]"), "index-not-explicit"),
+        (("dependencies = []", 'dependencies = ["ultralytics"]'), "dependent-pulls-pypi-torch"),
+        (('{ index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != \'darwin\'" },\n]\n'
+          "torchvision", '{ index = "pytorch-cu128", extra = "cu128" },\n]\ntorchvision'),
+         "missing-platform-marker"),
+        (('cu128 = ["torch>=2.9,<2.10", "torchvision>=0.24,<0.25"]',
+          'cu128 = ["torch>=2.9,<2.10", "torchvision>=0.24,<0.25", "flash-attn"]'),
+         "kernel-without-build-torch"),
+        (('cu128 = ["torch>=2.9,<2.10"', 'cu128 = ["torch>=2.4,<2.5"'), "no-build-for-accelerator"),
+        (("whl/cu128", "whl/nightly/cu128"), "nightly-without-triton-source"),
+        (('{ index = "pytorch-cpu", extra = "cpu" },\n  { index = "pytorch-cu128", extra = "cu128", '
+          'marker = "sys_platform != \'darwin\'" },\n]\n\n[[',
+          '{ index = "pytorch-cpu", extra = "cpu" },\n  { index = "pytorch-cpu", extra = "cu128" },\n]\n\n[['),
+         "companion-mismatch"),
+        (("[tool.uv]\n", '[tool.uvtorch]\nsystem = { torch = "2.5.0a0" }\n\n[tool.uv]\n'),
+         "system-torch-not-excluded"),
+    ],
+)
+def test_each_failure_mode_is_found(tmp_path: Path, change: tuple[str, str], finding: str) -> None:
+    old, new = change
+    assert old in GUIDE, old
+    assert finding in ids(write(tmp_path, GUIDE.replace(old, new, 1)))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-a", "cpu", "-a", "cu126", "-a", "cu128", "-a", "rocm6.4", "-a", "xpu", "-p", "torchvision",
+         "-p", "ultralytics"],
+        ["-a", "cu126", "--torch", ">=2.6,<2.7"],
+        ["-a", "system", "--system-torch", "2.5.0a0+872d972e41.nv24.08", "-p", "torchvision"],
+        ["--channel", "nightly", "-a", "cpu", "-a", "cu130", "-p", "torchvision"],
+        ["-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10", "-k", "grouped_gemm", "-k", "flash-attn",
+         "-k", "torch-scatter", "-p", "timm"],
+    ],
+)
+def test_what_init_writes_passes_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert main(["init", str(tmp_path / "p"), "--yes", *args]) == 0
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "p")]) == 0, capsys.readouterr().out
+
+
+def test_json_output_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, GUIDE.replace("explicit = true\n\n[[tool.uv.index]]", "\n[[tool.uv.index]]"))
+    assert main(["check", str(tmp_path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["schema_version"] == 1 and report["errors"] == 1
+    assert report["findings"][0]["id"] == "index-not-explicit"
+    assert set(report["findings"][0]) == {"id", "severity", "where", "why", "fix"}
+
+
+def test_unreadable_pyproject_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    assert main(["check", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "is not valid TOML" in err and "Traceback" not in err
+
+
+HAND_WRITTEN = """\
+# Our project. Do not reformat: reviewers diff this file by hand.
+[project]
+name = "hand"   # the name
+version = "0.1.0"
+dependencies = []
+
+[project.optional-dependencies]
+cpu   = ["torch==2.9.1"]     # aligned on purpose
+cu128 = ["torch==2.9.1"]
+
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform == 'linux'" },
+]
+
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+
+[[tool.uv.index]]
+name = "pytorch-cu128"   # CUDA 12.8
+url = "https://download.pytorch.org/whl/cu128"
+"""
+
+
+def test_fix_changes_only_the_lines_it_must(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, HAND_WRITTEN)
+    assert main(["check", str(tmp_path), "--fix"]) == 0
+    out = capsys.readouterr().out
+    fixed = (tmp_path / "pyproject.toml").read_text()
+    assert fixed == HAND_WRITTEN.replace(
+        "\n[tool.uv.sources]",
+        '\n[tool.uv]\nconflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]\n\n[tool.uv.sources]',
+    ) + "explicit = true\n"
+    assert "+explicit = true" in out and "fixed: made the index pytorch-cu128 explicit" in out
+    assert main(["check", str(tmp_path)]) == 0
