@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 BACKEND = '''"""A PEP 517 backend that builds a kernel against the torch it finds, like setup.py would."""
 import base64, hashlib, os, zipfile
 
-NAME, VERSION = "grouped_gemm", "0.1.6"
+NAME, VERSION = "@NAME@", "@VERSION@"
 
 
 def get_requires_for_build_wheel(config_settings=None):
@@ -36,6 +36,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     record = {
         "torch": torch.__version__,
         "arch": os.environ.get("TORCH_CUDA_ARCH_LIST"),
+        "flash_archs": os.environ.get("FLASH_ATTN_CUDA_ARCHS"),
         "cutlass": os.environ.get("GROUPED_GEMM_CUTLASS"),
         "jobs": os.environ.get("MAX_JOBS"),
     }
@@ -72,7 +73,8 @@ backend-path = ["."]
 def kernel_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """(file URL, commit) of a git repository holding the fake grouped_gemm."""
     repo = tmp_path_factory.mktemp("grouped_gemm")
-    (repo / "kernel_backend.py").write_text(BACKEND)
+    (repo / "kernel_backend.py").write_text(
+        BACKEND.replace("@NAME@", "grouped_gemm").replace("@VERSION@", "0.1.6"))
     (repo / "pyproject.toml").write_text(PYPROJECT)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
     subprocess.run([*git, "init", "-q"], check=True)
@@ -96,10 +98,10 @@ def _project(tmp_path: Path, index: FakeIndex, repo: tuple[str, str], *args: str
     return project
 
 
-def _built_with(project: Path) -> dict[str, str]:
+def _built_with(project: Path, module: str = "grouped_gemm") -> dict[str, str]:
     python = project / ".venv" / "bin" / "python"
     out = subprocess.run([str(python), "-c",
-                          "from grouped_gemm._built_with import BUILT_WITH; print(BUILT_WITH)"],
+                          f"from {module}._built_with import BUILT_WITH; print(BUILT_WITH)"],
                          check=True, capture_output=True, text=True).stdout
     return eval(out)  # noqa: S307 - our own fake's repr of a dict of strings
 
@@ -115,7 +117,7 @@ def test_one_sync_builds_the_kernel_against_the_extras_torch(
     run_uv(["lock"], cwd=project, env=uv_env)
     run_uv(["sync", "--extra", "cu128"], cwd=project, env=uv_env)
     assert _built_with(project) == {"torch": "2.8.0+cu128", "arch": "9.0", "cutlass": "1",
-                                    "jobs": "2"}
+                                    "jobs": "2", "flash_archs": None}
     run_uv(["sync", "--extra", "cpu"], cwd=project, env=uv_env)
     installed = installed_packages(project, uv_env)
     assert installed["torch"] == "2.8.0+cpu" and "grouped-gemm" not in installed
@@ -137,3 +139,49 @@ def test_switching_cuda_extra_rebuilds_against_that_torch(
     # The default targets: what both CUDA 12.6 and 12.8 can build (no Blackwell for 12.6),
     # and no CUTLASS switch because Turing (7.5) is among them.
     assert second["arch"] == "7.5;8.0;8.6;8.9;9.0" and second["cutlass"] is None
+
+
+@pytest.fixture(scope="module")
+def flash_attn_index(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a FakeIndex
+    """The fake universe plus a flash-attn sdist on the fake PyPI (the recipe's PyPI source)."""
+    import io
+    import tarfile
+
+    from fakeindex import PYPI, FakeIndex, build_universe
+
+    root = build_universe(tmp_path_factory.mktemp("flash-universe"))
+    sdist = root / PYPI / "flash_attn-2.8.3.post2.tar.gz"
+    files = {
+        "pyproject.toml": PYPROJECT.replace("setuptools<70", "setuptools"),
+        "kernel_backend.py": BACKEND.replace("@NAME@", "flash_attn").replace("@VERSION@", "2.8.3.post2"),
+        "PKG-INFO": "Metadata-Version: 2.1\nName: flash-attn\nVersion: 2.8.3.post2\n"
+                    "Requires-Dist: torch\nRequires-Dist: einops\n",
+    }
+    with tarfile.open(sdist, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"flash_attn-2.8.3.post2/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with FakeIndex(root) as index:
+        yield index
+
+
+def test_a_pypi_kernel_sdist_builds_with_its_own_arch_variable(
+    tmp_path: Path, flash_attn_index: FakeIndex, uv_session_dirs: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fakeindex import hermetic_uv_env
+
+    cache, home = uv_session_dirs
+    env = hermetic_uv_env(flash_attn_index, cache_dir=cache, home_dir=home, python=sys.executable)
+    project = tmp_path / "attn"
+    assert main(["init", str(project), "--yes", "--index-url", flash_attn_index.pytorch_base,
+                 "-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10", "-k", "flash-attn",
+                 "--gpu", "h100"]) == 0
+    capsys.readouterr()
+    run_uv(["lock"], cwd=project, env=env)
+    run_uv(["sync", "--extra", "cu128"], cwd=project, env=env)
+    built = _built_with(project, "flash_attn")
+    assert built["torch"] == "2.9.1+cu128" and built["flash_archs"] == "90"
+    assert installed_packages(project, env)["flash-attn"] == "2.8.3.post2"
