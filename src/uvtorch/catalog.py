@@ -149,6 +149,33 @@ def variant_sort_key(variant: str) -> tuple[int, str, tuple[int, ...]]:
     return (order.get(prefix, 9), prefix, numbers)
 
 
+OVERLAY = "catalog-overlay.toml"
+
+
+def overlay_path() -> Path:
+    """Facts refreshed from an index by `uvtorch matrix --refresh`, in the user's cache."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "uvtorch" / OVERLAY
+
+
+def _merge_overlay(releases: list[Release], families: Mapping[str, Any]) -> list[Release]:
+    """Overlay facts win for builds, patches and Python; companions stay the catalog's."""
+    path = overlay_path()
+    if not path.is_file():
+        return releases
+    overlay = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    by_minor = {str(r.minor): r for r in releases}
+    for minor, raw in overlay.get("releases", {}).items():
+        fresh = _release(minor, raw, families)
+        known = by_minor.get(minor)
+        if known is not None:
+            fresh = fresh._replace(companions=known.companions, pypi=known.pypi)
+        by_minor[minor] = fresh
+    return sorted(by_minor.values(), key=lambda r: r.minor)
+
+
 def _read(name: str) -> dict[str, Any]:
     """Parse a packaged data file.
 
@@ -204,9 +231,12 @@ def load() -> Catalog:
     extra = _read("wheels.toml")
     uv = _read("uv.toml")
     families = raw["families"]
-    releases = sorted(
-        (_release(minor, r, families) for minor, r in raw["releases"].items()),
-        key=lambda r: r.minor,
+    releases = _merge_overlay(
+        sorted(
+            (_release(minor, r, families) for minor, r in raw["releases"].items()),
+            key=lambda r: r.minor,
+        ),
+        families,
     )
     channels = {}
     for name, c in raw.get("channels", {}).items():

@@ -87,6 +87,24 @@ def _parser() -> argparse.ArgumentParser:
         help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
         "overrides read from the index) in place, and print the diff",
     )
+    matrix = commands.add_parser(
+        "matrix",
+        help="show the catalog: torch releases, builds, platforms, companions",
+        description="Show which torch release has which accelerator build on which platform, "
+        "its Python range and matching companion versions. --refresh reads a PyTorch-style "
+        "index (the real one or a company mirror) and keeps what it finds in the user's cache, "
+        "so a newer torch release works without a uvtorch release.",
+    )
+    matrix.add_argument("--torch", metavar="SPEC", help="only releases matching, e.g. '>=2.12'")
+    matrix.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID",
+                        help="repeatable: only these builds")
+    matrix.add_argument("--platform", metavar="ID", help="only builds with wheels for it")
+    matrix.add_argument("--json", action="store_true", help="print JSON")
+    matrix.add_argument("--refresh", action="store_true",
+                        help="re-read the builds from the index (see --index-url)")
+    matrix.add_argument("--index-url", metavar="URL",
+                        help="with --refresh: the base of the PyTorch indexes (default: "
+                        "https://download.pytorch.org/whl)")
     init = commands.add_parser(
         "init",
         help="create a new PyTorch project",
@@ -292,6 +310,40 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _run_matrix(args: argparse.Namespace) -> int:
+    import json
+
+    from uvtorch.catalog import load, overlay_path
+    from uvtorch.matrix import format_table, rows
+    from uvtorch.plan import check_torch
+
+    catalog = load()
+    if args.refresh:
+        from uvtorch.fix import fetch
+        from uvtorch.matrix import refresh, write_overlay
+
+        base = (args.index_url or catalog.default_index_url).rstrip("/")
+        releases, seen = refresh(base, catalog, fetch)
+        if not releases:
+            raise UvtorchError(
+                f"Found no torch wheels under {base}/<build>/torch/.",
+                "Give the base of a PyTorch-style index, e.g. https://download.pytorch.org/whl.",
+            )
+        write_overlay(base, releases, overlay_path())
+        load.cache_clear()
+        catalog = load()
+        print(f"Read torch {', '.join(releases)} ({', '.join(seen)}) from {base}; "
+              f"kept in {overlay_path()}.")
+    if args.torch:
+        check_torch(args.torch, (), catalog)  # the same errors as init's --torch
+    table = rows(catalog, args.torch, args.accelerator, args.platform)
+    if args.json:
+        print(json.dumps({"schema_version": 1, "builds": table}, indent=2))
+    else:
+        sys.stdout.write(format_table(table))
+    return 0
+
+
 def _with_auto(answers: "Answers") -> "Answers":
     """Replace `-a auto` by what detection chooses for the answers' torch; say why."""
     if "auto" not in answers.accelerators:
@@ -438,6 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_detect(args)
         if args.command == "check":
             return _run_check(args)
+        if args.command == "matrix":
+            return _run_matrix(args)
         return _init(args)
     except UvtorchError as exc:
         text = f"uvtorch: error: {exc.message}"
