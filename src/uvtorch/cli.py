@@ -87,6 +87,26 @@ def _parser() -> argparse.ArgumentParser:
         help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
         "overrides read from the index) in place, and print the diff",
     )
+    add = commands.add_parser(
+        "add",
+        help="add accelerators, packages or kernels to an existing project",
+        description="Add accelerators (-a), torch-family packages and dependents (-p) and "
+        "kernels (-k) to a project made by uvtorch init, or to a hand-written one in uv's "
+        "PyTorch-guide pattern (one extra per build, named after it). pyproject.toml is edited "
+        "in place: only the missing lines are added, every comment and unrelated table stays; "
+        ".uvtorch.toml is updated when present. A change that cannot be made is refused with "
+        "the flag that would allow it.",
+    )
+    add.add_argument("directory", nargs="?", default=".", metavar="DIR")
+    add.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID")
+    add.add_argument("-p", "--package", action="append", default=[], metavar="REQ")
+    add.add_argument("-k", "--kernel", action="append", default=[], metavar="NAME")
+    add.add_argument("--cuda-arch", action="append", default=[], metavar="ARCH")
+    add.add_argument("--gpu", action="append", default=[], metavar="NAME")
+    add.add_argument("--torch", metavar="SPEC",
+                     help="change the torch spec of every extra (e.g. to a release that has "
+                     "the new accelerator)")
+    add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     matrix = commands.add_parser(
         "matrix",
         help="show the catalog: torch releases, builds, platforms, companions",
@@ -310,6 +330,47 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _run_add(args: argparse.Namespace) -> int:
+    import difflib
+
+    from uvtorch.add import add
+    from uvtorch.catalog import load
+    from uvtorch.check import read_project, run_checks
+    from uvtorch.write import write_files
+
+    folder = Path(args.directory)
+    additions = {
+        "accelerators": tuple(args.accelerator),
+        "packages": tuple(args.package),
+        "kernels": tuple(args.kernel),
+        "cuda_archs": tuple(args.cuda_arch),
+        "gpus": tuple(args.gpu),
+    }
+    if not any(additions.values()) and not args.torch:
+        raise UsageError("Nothing to add.", "Give -a, -p, -k or --torch (see uvtorch add --help).")
+    files, done, plan = add(folder, additions, args.torch, load())
+    before = (folder / "pyproject.toml").read_text(encoding="utf-8")
+    sys.stdout.writelines(difflib.unified_diff(
+        before.splitlines(keepends=True), files["pyproject.toml"].splitlines(keepends=True),
+        "pyproject.toml", "pyproject.toml (after add)",
+    ))
+    if not done:
+        print("Nothing to change: the project already has all of that.")
+        return 0
+    for line in plan.notes:
+        print(f"note: {line}")
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return 0
+    write_files(folder, files, force=True)
+    print(f"added: {', '.join(done)}")
+    remaining = run_checks(read_project(folder, load()))
+    for f in remaining:
+        print(f"{f.severity}: {f.id} at {f.where}: {f.why}")
+    print("Run `uv lock` to update the lock.")
+    return 1 if any(f.severity == "error" for f in remaining) else 0
+
+
 def _run_matrix(args: argparse.Namespace) -> int:
     import json
 
@@ -492,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "matrix":
             return _run_matrix(args)
+        if args.command == "add":
+            return _run_add(args)
         return _init(args)
     except UvtorchError as exc:
         text = f"uvtorch: error: {exc.message}"

@@ -35,17 +35,33 @@ def padded_inline(**values: Any) -> InlineTable:
     return table
 
 
-def _comment_lines(container: Table | tomlkit.TOMLDocument, text: str, width: int = 92) -> None:
-    """Add `text` as '#' comment lines wrapped to `width`."""
+def _wrap(text: str, width: int = 92) -> list[str]:
+    lines: list[str] = []
     line = ""
     for word in text.split():
         if line and len(line) + 1 + len(word) > width - 2:
-            container.add(tomlkit.comment(line))
+            lines.append(line)
             line = word
         else:
             line = f"{line} {word}".strip()
     if line:
+        lines.append(line)
+    return lines
+
+
+def _comment_lines(container: Table | tomlkit.TOMLDocument, text: str, width: int = 92) -> None:
+    """Add `text` as '#' comment lines wrapped to `width`."""
+    for line in _wrap(text, width):
         container.add(tomlkit.comment(line))
+
+
+def floor_comment(plan: Plan) -> list[str]:
+    """The lines explaining required-version (without '# ')."""
+    features = ", ".join(f.what for f in plan.uv_features)
+    return _wrap(
+        f"uv {plan.required_uv} is the oldest release that accepts every setting used here: "
+        f"{features}. An older uv would reject them or silently ignore this whole table."
+    )
 
 
 def _project(plan: Plan) -> Table:
@@ -91,12 +107,8 @@ def _build_system(catalog: Catalog) -> Table:
 
 def _uv(plan: Plan) -> Table:
     uv = tomlkit.table()
-    features = ", ".join(f.what for f in plan.uv_features)
-    _comment_lines(
-        uv,
-        f"uv {plan.required_uv} is the oldest release that accepts every setting used here: "
-        f"{features}. An older uv would reject them or silently ignore this whole table.",
-    )
+    for line in floor_comment(plan):
+        uv.add(tomlkit.comment(line))
     uv.add("required-version", f">={plan.required_uv}")
     if plan.environments:
         _comment_lines(uv, "Resolve only for the platforms this project targets.")

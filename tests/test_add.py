@@ -1,0 +1,190 @@
+"""`uvtorch add`: only the intended lines change, and what cannot be done is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fakeindex import FakeIndex, installed_packages, run_uv
+from uvtorch.cli import main
+
+HAND = """\
+# Our project, formatted by hand.
+[project]
+name = "hand"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["numpy"]   # no torch here!
+
+[project.optional-dependencies]
+cpu = [
+  "torch>=2.9,<2.10",  # CPU build
+]
+cu128 = [
+  "torch>=2.9,<2.10",
+]
+
+[tool.uv]
+conflicts = [
+  [
+    { extra = "cpu" },
+    { extra = "cu128" },
+  ],
+]
+
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != 'darwin'" },
+]
+
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+
+[[tool.uv.index]]
+name = "pytorch-cu128"
+url = "https://download.pytorch.org/whl/cu128"
+explicit = true
+
+[tool.ruff]
+line-length = 100
+"""
+
+AFTER_ADDING_CU126 = """\
+# Our project, formatted by hand.
+[project]
+name = "hand"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["numpy"]   # no torch here!
+
+[project.optional-dependencies]
+cpu = [
+  "torch>=2.9,<2.10",  # CPU build
+]
+cu128 = [
+  "torch>=2.9,<2.10",
+]
+cu126 = [
+    "torch>=2.9,<2.10",
+]
+
+[tool.uv]
+conflicts = [
+  [
+    { extra = "cpu" },
+    { extra = "cu128" },
+    { extra = "cu126" },
+  ],
+]
+
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != 'darwin'" },
+  { index = "pytorch-cu126", extra = "cu126", marker = "sys_platform == 'linux' or sys_platform == 'win32'" },
+]
+
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+
+[[tool.uv.index]]
+name = "pytorch-cu128"
+url = "https://download.pytorch.org/whl/cu128"
+explicit = true
+
+[[tool.uv.index]]
+name = "pytorch-cu126"
+url = "https://download.pytorch.org/whl/cu126"
+explicit = true
+
+[tool.ruff]
+line-length = 100
+"""
+
+
+def hand(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(HAND)
+    return tmp_path
+
+
+def test_only_the_intended_lines_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["add", str(hand(tmp_path)), "-a", "cu126"]) == 0
+    assert (tmp_path / "pyproject.toml").read_text() == AFTER_ADDING_CU126
+    assert "+    { extra = \"cu126\" }," in capsys.readouterr().out
+    assert not (tmp_path / ".uvtorch.toml").exists()  # a hand-written project stays one
+
+
+def test_packages_go_into_every_extra_with_their_sources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["add", str(hand(tmp_path)), "-p", "ultralytics"]) == 0
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.count('"torchvision>=0.24.0,<0.25",') == 2  # ultralytics needs torchvision
+    assert text.count('  "ultralytics",') == 2
+    assert 'torchvision = [\n    { index = "pytorch-cpu", extra = "cpu" },' in text
+    assert "# CPU build" in text and "[tool.ruff]" in text
+    assert main(["check", str(tmp_path)]) == 0
+
+
+def test_a_release_without_the_build_is_refused_with_the_flag_that_helps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["add", str(hand(tmp_path)), "-a", "cu118"]) == 1
+    err = capsys.readouterr().err
+    assert "cu118" in err and "--torch" in err
+    assert (tmp_path / "pyproject.toml").read_text() == HAND
+    assert main(["add", str(tmp_path), "-a", "cu118", "--torch", ">=2.7,<2.8"]) == 0
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert '"torch>=2.9,<2.10"' not in text and text.count('"torch>=2.7,<2.8"') == 3
+    assert main(["check", str(tmp_path)]) == 0
+
+
+def test_extras_not_named_after_their_build_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(HAND.replace("cu128 = [", "gpu = [").replace(
+        'extra = "cu128"', 'extra = "gpu"'))
+    before = (tmp_path / "pyproject.toml").read_text()
+    assert main(["add", str(tmp_path), "-a", "cu126"]) == 1
+    assert "named after its build" in capsys.readouterr().err
+    assert (tmp_path / "pyproject.toml").read_text() == before
+
+
+def test_a_uvtorch_project_keeps_its_answers_file_current(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "p"), "--yes", "-a", "cpu", "-a", "cu128"]) == 0
+    assert main(["add", str(tmp_path / "p"), "-a", "rocm7.1", "-k", "flash-attn", "--gpu", "mi300x"]) == 0
+    answers = (tmp_path / "p" / ".uvtorch.toml").read_text()
+    assert 'accelerators = ["cpu", "cu128", "rocm7.1"]' in answers
+    assert 'kernels = ["flash-attn"]' in answers
+    assert main(["check", str(tmp_path / "p")]) == 0
+    capsys.readouterr()
+    assert main(["add", str(tmp_path / "p"), "-a", "cu128"]) == 0
+    assert "Nothing to change" in capsys.readouterr().out
+
+
+def test_nothing_to_add_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["add", str(hand(tmp_path))]) == 2
+
+
+@pytest.mark.e2e
+def test_an_added_accelerator_locks_and_syncs(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = tmp_path / "grow"
+    assert main(["init", str(project), "--yes", "--index-url", fake_index.pytorch_base,
+                 "-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10"]) == 0
+    assert main(["add", str(project), "-a", "cu126", "-p", "torchvision"]) == 0
+    capsys.readouterr()
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu126"], cwd=project, env=uv_env)
+    installed = installed_packages(project, uv_env)
+    assert installed["torch"] == "2.9.1+cu126" and installed["torchvision"] == "0.24.1+cu126"
