@@ -116,7 +116,6 @@ def test_each_failure_mode_is_found(tmp_path: Path, change: tuple[str, str], fin
         ["-a", "cpu", "-a", "cu126", "-a", "cu128", "-a", "rocm6.4", "-a", "xpu", "-p", "torchvision",
          "-p", "ultralytics"],
         ["-a", "cu126", "--torch", ">=2.6,<2.7"],
-        ["-a", "system", "--system-torch", "2.5.0a0+872d972e41.nv24.08", "-p", "torchvision"],
         ["--channel", "nightly", "-a", "cpu", "-a", "cu130", "-p", "torchvision"],
         ["-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10", "-k", "grouped_gemm", "-k", "flash-attn",
          "-k", "torch-scatter", "-p", "timm"],
@@ -187,3 +186,24 @@ def test_fix_changes_only_the_lines_it_must(tmp_path: Path, capsys: pytest.Captu
     ) + "explicit = true\n"
     assert "+explicit = true" in out and "fixed: made the index pytorch-cu128 explicit" in out
     assert main(["check", str(tmp_path)]) == 0
+
+
+LOCK_WITHOUT_MAC = """
+version = 1
+[[package]]
+name = "torch"
+version = "2.9.1+cu128"
+source = { registry = "https://download.pytorch.org/whl/cu128" }
+wheels = [{ url = "https://download.pytorch.org/whl/cu128/torch-2.9.1%2Bcu128-cp312-cp312-manylinux_2_28_x86_64.whl" }]
+dependencies = [{ name = "nvidia-cudnn-cu12" }]
+"""
+
+
+def test_a_locked_extra_without_a_wheel_for_a_target_platform_is_found(tmp_path: Path) -> None:
+    text = GUIDE.replace("[tool.uv]\n", "[tool.uv]\nenvironments = [\"sys_platform == 'linux' and "
+                         "platform_machine == 'x86_64'\", \"sys_platform == 'win32'\"]\n")
+    write(tmp_path, text)
+    (tmp_path / "uv.lock").write_text(LOCK_WITHOUT_MAC)
+    findings = run_checks(read_project(tmp_path, load()))
+    missing = [f for f in findings if f.id == "lock-missing-platform-wheel"]
+    assert len(missing) == 1 and "windows-x86_64" in missing[0].why

@@ -147,3 +147,28 @@ def test_image_venv_flow_never_replaces_the_image_torch(
     assert image.stdout.split() == [NGC, "0.20.0a0+afc54f7"]
     own = installed_packages(project, env)
     assert "ultralytics" in own and "torch" not in own
+
+
+def test_check_compares_the_pins_with_the_interpreter(
+    tmp_path: Path, image_python: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "pinned"
+    assert main(["init", str(project), "--yes", "-a", "system", "--python-executable",
+                 str(image_python), "-p", "torchvision"]) == 0
+    assert main(["check", str(project), "--python-executable", str(image_python)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(project), "--python-executable", sys.executable]) == 1
+    out = capsys.readouterr().out
+    assert "system-torch-mismatch" in out and "the interpreter has none" in out
+
+
+def test_check_finds_a_changed_image(
+    tmp_path: Path, image_python: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "old-image"
+    assert main(["init", str(project), "--yes", "-a", "system", "--system-torch",
+                 "2.4.0a0+f70bd71a48.nv24.06"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(project), "--python-executable", str(image_python)]) == 1
+    assert f"expects torch 2.4.0a0+f70bd71a48.nv24.06 but the interpreter has {NGC}" in (
+        capsys.readouterr().out)

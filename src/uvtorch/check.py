@@ -57,6 +57,9 @@ class Project(NamedTuple):
     data: Mapping[str, Any]
     lock: Mapping[str, Any] | None
     catalog: Catalog
+    # What the project's interpreter can import (name -> version), read by the CLI when the
+    # project expects a system torch; None when not read.
+    environment: Mapping[str, str] | None = None
 
     @property
     def uv(self) -> Mapping[str, Any]:
@@ -456,6 +459,90 @@ def system_torch_not_excluded(p: Project) -> Iterator[Finding]:
             )
 
 
+def system_torch_mismatch(p: Project) -> Iterator[Finding]:
+    system = p.data.get("tool", {}).get("uvtorch", {}).get("system") or {}
+    if not system or p.environment is None:
+        return
+    from packaging.version import InvalidVersion, Version
+
+    for name, expected in sorted(system.items()):
+        found = p.environment.get(name)
+        if found is None:
+            yield Finding(
+                "system-torch-mismatch", ERROR, f"[tool.uvtorch] system.{name}",
+                f"the project expects {name} {expected} from its environment, but the "
+                "interpreter has none",
+                "run the project in the image it was made for (or --python-executable), or "
+                "make it again with uvtorch init -a system there",
+            )
+            continue
+        try:
+            same = expected == "*" or Version(found) == Version(expected)
+        except InvalidVersion:
+            same = found == expected
+        if not same:
+            yield Finding(
+                "system-torch-mismatch", ERROR, f"[tool.uvtorch] system.{name}",
+                f"the project expects {name} {expected} but the interpreter has {found}: the "
+                "image changed, or this is another machine",
+                f"update [tool.uvtorch] system.{name} to \"{found}\" after checking the "
+                "project works with it",
+            )
+
+
+_WHEEL_PLATFORMS = {
+    "linux-x86_64": ("x86_64",),
+    "linux-aarch64": ("aarch64",),
+    "windows-x86_64": ("win_amd64",),
+    "macos-arm64": ("macosx",),
+}
+
+
+def lock_missing_platform_wheel(p: Project) -> Iterator[Finding]:
+    """An extra's torch, as locked, has no wheel for a platform the project resolves for."""
+    environments = p.uv.get("environments")
+    if p.lock is None or not environments:
+        return
+    from uvtorch.platforms import environment_marker
+
+    platforms = [
+        pid for pid in p.catalog.platforms
+        if environment_marker(pid, p.catalog.platforms) in environments
+    ]
+    for source in p.sources(TORCH):
+        url = p.indexes.get(source.index_ref or "", {}).get("url", "").rstrip("/")
+        if not source.extra or not pytorch_variant(url, p.catalog):
+            continue
+        locked = [
+            x for x in p.lock.get("package", [])
+            if canonicalize_name(x.get("name", "")) == TORCH and _registry(x).rstrip("/") == url
+        ]
+        for package in locked:
+            wheels = " ".join(str(w.get("url", "")) for w in package.get("wheels", []))
+            for pid in platforms:
+                env = dict(_LINUX, **_PLATFORM_ENVS[pid])
+                if source.marker and not Marker(source.marker).evaluate(env):
+                    continue
+                if not any(tag in wheels for tag in _WHEEL_PLATFORMS[pid]):
+                    yield Finding(
+                        "lock-missing-platform-wheel", ERROR,
+                        f"uv.lock: torch {package.get('version')} ({source.extra})",
+                        f"the {source.extra} extra resolves for {pid} (tool.uv.environments), "
+                        f"but the locked torch {package.get('version')} from {url} has no "
+                        f"wheel for it, so `uv sync --extra {source.extra}` fails there",
+                        f"add a marker to that source excluding {pid}, or drop it from "
+                        "tool.uv.environments",
+                    )
+
+
+_PLATFORM_ENVS = {
+    "linux-x86_64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"},
+    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "aarch64"},
+    "windows-x86_64": {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
+}
+
+
 def lock_cuda_without_nvidia(p: Project) -> Iterator[Finding]:
     if p.lock is None:
         return
@@ -490,11 +577,15 @@ CHECKS: tuple[Check, ...] = (
     no_build_for_accelerator,
     nightly_without_triton_source,
     system_torch_not_excluded,
+    system_torch_mismatch,
     lock_cuda_without_nvidia,
+    lock_missing_platform_wheel,
 )
 
 
-def read_project(folder: Path, catalog: Catalog) -> Project:
+def read_project(
+    folder: Path, catalog: Catalog, environment: Mapping[str, str] | None = None
+) -> Project:
     """Parse `folder`/pyproject.toml (and uv.lock when present)."""
     import tomlkit
 
@@ -516,7 +607,7 @@ def read_project(folder: Path, catalog: Catalog) -> Project:
             raise BadPyproject(
                 f"{folder / 'uv.lock'} is not valid TOML: {exc}.", "Run uv lock again."
             ) from None
-    return Project(path=folder, data=data, lock=lock, catalog=catalog)
+    return Project(path=folder, data=data, lock=lock, catalog=catalog, environment=environment)
 
 
 def run_checks(project: Project) -> list[Finding]:

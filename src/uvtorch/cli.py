@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("directory", nargs="?", default=".", metavar="DIR")
     check.add_argument("--json", action="store_true", help="print findings as JSON")
     check.add_argument(
+        "--python-executable", metavar="PATH",
+        help="for a project using its environment's torch ([tool.uvtorch] system): the "
+        "interpreter to compare with (default: DIR/.venv/bin/python if present, else python3)",
+    )
+    check.add_argument(
         "--fix", action="store_true",
         help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
         "overrides read from the index) in place, and print the diff",
@@ -292,6 +297,16 @@ def _run_check(args: argparse.Namespace) -> int:
 
     folder = Path(args.directory)
     project = read_project(folder, load())
+    if project.data.get("tool", {}).get("uvtorch", {}).get("system"):
+        from uvtorch.imagetorch import probe
+
+        venv = folder / ".venv" / "bin" / "python"
+        python = args.python_executable or (str(venv) if venv.exists() else None)
+        try:
+            found = probe(python).packages
+        except UvtorchError:
+            found = {}
+        project = project._replace(environment=found)
     findings = run_checks(project)
     if args.fix and findings:
         from uvtorch.fix import apply_fixes
@@ -312,7 +327,7 @@ def _run_check(args: argparse.Namespace) -> int:
             print(f"fixed: {line}")
         if after != before:
             print("Run `uv lock` to apply the fixes to the lock.")
-            findings = run_checks(read_project(folder, load()))
+            findings = run_checks(read_project(folder, load(), project.environment))
             # What the lock still says is fixed by the next `uv lock`.
             findings = [f for f in findings if not f.where.startswith("uv.lock")]
     errors = sum(f.severity == ERROR for f in findings)
