@@ -74,9 +74,12 @@ def _cookiecutter_template(root: Path) -> Path:
     from uvtorch.answers import Answers
     from uvtorch.catalog import load
     from uvtorch.init import build_project
+    from uvtorch.questions import QUESTION_IDS
 
     project = build_project(
-        Answers(name="bench", accelerators=tuple(ACCELERATORS), packages=tuple(PACKAGES)), load()
+        Answers(name="bench", accelerators=tuple(ACCELERATORS), packages=tuple(PACKAGES)),
+        load(),
+        QUESTION_IDS,
     )
     template = root / "template"
     slug = template / "{{cookiecutter.project_name}}"

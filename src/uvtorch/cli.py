@@ -44,7 +44,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}.", f"See '{self.prog} --help'.")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `wanted`'s arguments are built (start-up time: one command runs)."""
     parser = _Parser(
         prog="uvtorch",
         description="Write uv projects that install the right PyTorch build for every "
@@ -60,15 +61,16 @@ def _parser() -> argparse.ArgumentParser:
         "accelerator id to use with `uvtorch init -a`. Unlike uv's --torch-backend=auto, the "
         "choice also checks that the build's wheels carry code for every GPU.",
     )
-    detect.add_argument("--json", action="store_true", help="print a stable JSON report")
-    detect.add_argument(
-        "--torch", metavar="X.Y",
-        help="choose for this torch release (default: the newest in the catalog)",
-    )
-    detect.add_argument(
-        "--python-executable", metavar="PATH",
-        help="look for an importable torch in this interpreter (default: python3 on PATH)",
-    )
+    if wanted == "detect":  # arguments only for the command being run
+        detect.add_argument("--json", action="store_true", help="print a stable JSON report")
+        detect.add_argument(
+            "--torch", metavar="X.Y",
+            help="choose for this torch release (default: the newest in the catalog)",
+        )
+        detect.add_argument(
+            "--python-executable", metavar="PATH",
+            help="look for an importable torch in this interpreter (default: python3 on PATH)",
+        )
     check = commands.add_parser(
         "check",
         help="audit a project's pyproject.toml and uv.lock for PyTorch failure modes",
@@ -80,18 +82,19 @@ def _parser() -> argparse.ArgumentParser:
         "a system torch not excluded, and locks whose CUDA torch lost its nvidia-* libraries. "
         "Exit code 1 when any error is found.",
     )
-    check.add_argument("directory", nargs="?", default=".", metavar="DIR")
-    check.add_argument("--json", action="store_true", help="print findings as JSON")
-    check.add_argument(
-        "--python-executable", metavar="PATH",
-        help="for a project using its environment's torch ([tool.uvtorch] system): the "
-        "interpreter to compare with (default: DIR/.venv/bin/python if present, else python3)",
-    )
-    check.add_argument(
-        "--fix", action="store_true",
-        help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
-        "overrides read from the index) in place, and print the diff",
-    )
+    if wanted == "check":  # arguments only for the command being run
+        check.add_argument("directory", nargs="?", default=".", metavar="DIR")
+        check.add_argument("--json", action="store_true", help="print findings as JSON")
+        check.add_argument(
+            "--python-executable", metavar="PATH",
+            help="for a project using its environment's torch ([tool.uvtorch] system): the "
+            "interpreter to compare with (default: DIR/.venv/bin/python if present, else python3)",
+        )
+        check.add_argument(
+            "--fix", action="store_true",
+            help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
+            "overrides read from the index) in place, and print the diff",
+        )
     add = commands.add_parser(
         "add",
         help="add accelerators, packages or kernels to an existing project",
@@ -102,16 +105,17 @@ def _parser() -> argparse.ArgumentParser:
         ".uvtorch.toml is updated when present. A change that cannot be made is refused with "
         "the flag that would allow it.",
     )
-    add.add_argument("directory", nargs="?", default=".", metavar="DIR")
-    add.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID")
-    add.add_argument("-p", "--package", action="append", default=[], metavar="REQ")
-    add.add_argument("-k", "--kernel", action="append", default=[], metavar="NAME")
-    add.add_argument("--cuda-arch", action="append", default=[], metavar="ARCH")
-    add.add_argument("--gpu", action="append", default=[], metavar="NAME")
-    add.add_argument("--torch", metavar="SPEC",
-                     help="change the torch spec of every extra (e.g. to a release that has "
-                     "the new accelerator)")
-    add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    if wanted == "add":  # arguments only for the command being run
+        add.add_argument("directory", nargs="?", default=".", metavar="DIR")
+        add.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID")
+        add.add_argument("-p", "--package", action="append", default=[], metavar="REQ")
+        add.add_argument("-k", "--kernel", action="append", default=[], metavar="NAME")
+        add.add_argument("--cuda-arch", action="append", default=[], metavar="ARCH")
+        add.add_argument("--gpu", action="append", default=[], metavar="NAME")
+        add.add_argument("--torch", metavar="SPEC",
+                         help="change the torch spec of every extra (e.g. to a release that has "
+                         "the new accelerator)")
+        add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     matrix = commands.add_parser(
         "matrix",
         help="show the catalog: torch releases, builds, platforms, companions",
@@ -120,16 +124,17 @@ def _parser() -> argparse.ArgumentParser:
         "index (the real one or a company mirror) and keeps what it finds in the user's cache, "
         "so a newer torch release works without a uvtorch release.",
     )
-    matrix.add_argument("--torch", metavar="SPEC", help="only releases matching, e.g. '>=2.12'")
-    matrix.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID",
-                        help="repeatable: only these builds")
-    matrix.add_argument("--platform", metavar="ID", help="only builds with wheels for it")
-    matrix.add_argument("--json", action="store_true", help="print JSON")
-    matrix.add_argument("--refresh", action="store_true",
-                        help="re-read the builds from the index (see --index-url)")
-    matrix.add_argument("--index-url", metavar="URL",
-                        help="with --refresh: the base of the PyTorch indexes (default: "
-                        "https://download.pytorch.org/whl)")
+    if wanted == "matrix":  # arguments only for the command being run
+        matrix.add_argument("--torch", metavar="SPEC", help="only releases matching, e.g. '>=2.12'")
+        matrix.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID",
+                            help="repeatable: only these builds")
+        matrix.add_argument("--platform", metavar="ID", help="only builds with wheels for it")
+        matrix.add_argument("--json", action="store_true", help="print JSON")
+        matrix.add_argument("--refresh", action="store_true",
+                            help="re-read the builds from the index (see --index-url)")
+        matrix.add_argument("--index-url", metavar="URL",
+                            help="with --refresh: the base of the PyTorch indexes (default: "
+                            "https://download.pytorch.org/whl)")
     init = commands.add_parser(
         "init",
         help="create a new PyTorch project",
@@ -138,98 +143,99 @@ def _parser() -> argparse.ArgumentParser:
         epilog=INIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    init.add_argument(
-        "directory", nargs="?", default=".", metavar="DIR",
-        help="where to create the project (default: the current folder)",
-    )
-    init.add_argument("-n", "--name", help="project name (default: the folder's name)")
-    init.add_argument(
-        "--python", metavar="SPEC",
-        help="requires-python, e.g. '>=3.11' (default: what the torch release supports, "
-        "from 3.10)",
-    )
-    init.add_argument(
-        "--torch", metavar="SPEC",
-        help="torch version specifier, e.g. '>=2.9,<2.10' (default: the newest release "
-        "that has every chosen accelerator)",
-    )
-    init.add_argument(
-        "-a", "--accelerator", action="append", default=[], metavar="ID",
-        help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ...; `auto` (what `uvtorch detect` "
-        "finds) or `system` (the torch already installed, e.g. in a container image) "
-        "(default: cpu)",
-    )
-    init.add_argument(
-        "-p", "--package", action="append", default=[], metavar="REQ",
-        help="repeatable: torchvision/torchaudio/torchao get a version matched to torch and "
-        "the accelerator's index; anything else (ultralytics>=8.3) goes into every "
-        "accelerator extra so it gets that extra's torch",
-    )
-    init.add_argument(
-        "-k", "--kernel", action="append", default=[], metavar="NAME",
-        help="repeatable: a package built against torch (flash-attn, grouped_gemm, "
-        "causal-conv1d, mamba-ssm, deepspeed, apex, xformers, natten, ...); one `uv sync "
-        "--extra ID` builds it against that extra's torch",
-    )
-    init.add_argument(
-        "--cuda-arch", action="append", default=[], metavar="ARCH",
-        help="repeatable: GPU targets for kernel builds, e.g. 9.0 (H100) or 8.0;9.0, or a ROCm "
-        "gfx target (default: 7.5 to 12.0, as far as the chosen CUDA versions can build)",
-    )
-    init.add_argument(
-        "--gpu", action="append", default=[], metavar="NAME",
-        help="repeatable: GPU targets by name instead (h100, a100, l4, rtx4090, mi300x, ...)",
-    )
-    init.add_argument(
-        "--platform", action="append", default=[], metavar="ID",
-        help="repeatable: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64; resolve "
-        "only for these (default: all)",
-    )
-    init.add_argument(
-        "--index-url", metavar="URL",
-        help="base URL of the PyTorch indexes, e.g. a company mirror of "
-        "https://download.pytorch.org/whl (the default)",
-    )
-    init.add_argument(
-        "--channel", choices=("stable", "nightly", "test"), metavar="CHANNEL",
-        help="stable (default), nightly or test: which family of PyTorch indexes "
-        "(<index-url>/nightly/<id> ...) and pre-release torch builds to use",
-    )
-    init.add_argument(
-        "--nightly-date", metavar="YYYYMMDD",
-        help="with --channel nightly: pin the nightly of that day",
-    )
-    init.add_argument(
-        "--system-torch", metavar="VERSION",
-        help="with -a system: the torch version the image has (e.g. 2.5.0a0+872d972e41.nv24.08), "
-        "when init runs outside the image",
-    )
-    init.add_argument(
-        "--python-executable", metavar="PATH",
-        help="with -a system: the interpreter whose torch to use (default: python3 on PATH)",
-    )
-    init.add_argument(
-        "--template", metavar="DIR|NAME",
-        help="start from a template: a built-in name (see --list-templates) or a folder with "
-        "uvtorch-template.toml and files/",
-    )
-    init.add_argument(
-        "--answers", metavar="FILE",
-        help="replay the .uvtorch.toml of an earlier project; flags beside it override single "
-        "answers",
-    )
-    init.add_argument(
-        "--list-templates", action="store_true", help="list the built-in templates and exit"
-    )
-    init.add_argument(
-        "-y", "--yes", action="store_true",
-        help="never ask: every choice not given by a flag takes its default (without it, "
-        "init asks on a terminal)",
-    )
-    init.add_argument(
-        "--dry-run", action="store_true", help="print the files that would be written"
-    )
-    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    if wanted == "init":  # arguments only for the command being run
+        init.add_argument(
+            "directory", nargs="?", default=".", metavar="DIR",
+            help="where to create the project (default: the current folder)",
+        )
+        init.add_argument("-n", "--name", help="project name (default: the folder's name)")
+        init.add_argument(
+            "--python", metavar="SPEC",
+            help="requires-python, e.g. '>=3.11' (default: what the torch release supports, "
+            "from 3.10)",
+        )
+        init.add_argument(
+            "--torch", metavar="SPEC",
+            help="torch version specifier, e.g. '>=2.9,<2.10' (default: the newest release "
+            "that has every chosen accelerator)",
+        )
+        init.add_argument(
+            "-a", "--accelerator", action="append", default=[], metavar="ID",
+            help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ...; `auto` (what `uvtorch detect` "
+            "finds) or `system` (the torch already installed, e.g. in a container image) "
+            "(default: cpu)",
+        )
+        init.add_argument(
+            "-p", "--package", action="append", default=[], metavar="REQ",
+            help="repeatable: torchvision/torchaudio/torchao get a version matched to torch and "
+            "the accelerator's index; anything else (ultralytics>=8.3) goes into every "
+            "accelerator extra so it gets that extra's torch",
+        )
+        init.add_argument(
+            "-k", "--kernel", action="append", default=[], metavar="NAME",
+            help="repeatable: a package built against torch (flash-attn, grouped_gemm, "
+            "causal-conv1d, mamba-ssm, deepspeed, apex, xformers, natten, ...); one `uv sync "
+            "--extra ID` builds it against that extra's torch",
+        )
+        init.add_argument(
+            "--cuda-arch", action="append", default=[], metavar="ARCH",
+            help="repeatable: GPU targets for kernel builds, e.g. 9.0 (H100) or 8.0;9.0, or a ROCm "
+            "gfx target (default: 7.5 to 12.0, as far as the chosen CUDA versions can build)",
+        )
+        init.add_argument(
+            "--gpu", action="append", default=[], metavar="NAME",
+            help="repeatable: GPU targets by name instead (h100, a100, l4, rtx4090, mi300x, ...)",
+        )
+        init.add_argument(
+            "--platform", action="append", default=[], metavar="ID",
+            help="repeatable: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64; resolve "
+            "only for these (default: all)",
+        )
+        init.add_argument(
+            "--index-url", metavar="URL",
+            help="base URL of the PyTorch indexes, e.g. a company mirror of "
+            "https://download.pytorch.org/whl (the default)",
+        )
+        init.add_argument(
+            "--channel", choices=("stable", "nightly", "test"), metavar="CHANNEL",
+            help="stable (default), nightly or test: which family of PyTorch indexes "
+            "(<index-url>/nightly/<id> ...) and pre-release torch builds to use",
+        )
+        init.add_argument(
+            "--nightly-date", metavar="YYYYMMDD",
+            help="with --channel nightly: pin the nightly of that day",
+        )
+        init.add_argument(
+            "--system-torch", metavar="VERSION",
+            help="with -a system: the torch version the image has (e.g. 2.5.0a0+872d972e41.nv24.08), "
+            "when init runs outside the image",
+        )
+        init.add_argument(
+            "--python-executable", metavar="PATH",
+            help="with -a system: the interpreter whose torch to use (default: python3 on PATH)",
+        )
+        init.add_argument(
+            "--template", metavar="DIR|NAME",
+            help="start from a template: a built-in name (see --list-templates) or a folder with "
+            "uvtorch-template.toml and files/",
+        )
+        init.add_argument(
+            "--answers", metavar="FILE",
+            help="replay the .uvtorch.toml of an earlier project; flags beside it override single "
+            "answers",
+        )
+        init.add_argument(
+            "--list-templates", action="store_true", help="list the built-in templates and exit"
+        )
+        init.add_argument(
+            "-y", "--yes", action="store_true",
+            help="never ask: every choice not given by a flag takes its default (without it, "
+            "init asks on a terminal)",
+        )
+        init.add_argument(
+            "--dry-run", action="store_true", help="print the files that would be written"
+        )
+        init.add_argument("--force", action="store_true", help="overwrite existing files")
     return parser
 
 
@@ -556,9 +562,11 @@ def _init(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
-    parser = _parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    wanted = next((a for a in args_list if not a.startswith("-")), None)
+    parser = _parser(wanted)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
         if args.command is None:
             parser.print_help()
             return USAGE
