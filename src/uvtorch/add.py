@@ -23,7 +23,7 @@ from uvtorch.errors import UvtorchError
 from uvtorch.names import extra_name, package_name
 from uvtorch.plan import Plan, make_plan, written
 from uvtorch.platforms import environment_marker
-from uvtorch.render import padded_inline
+from uvtorch.render import multiline_array, padded_inline
 
 
 def _requirements(values: Any) -> list[Requirement]:
@@ -127,14 +127,6 @@ def _table(doc: Any, *keys: str) -> Table:
     return node  # type: ignore[no-any-return]
 
 
-def _multiline(items: list[Any]) -> Array:
-    array = tomlkit.array()
-    for item in items:
-        array.add_line(item)
-    array.add_line(indent="")
-    return array
-
-
 def _spaced(tables: Any, new: Table) -> None:
     """Keep one blank line between array-of-tables entries, wherever the blank line was."""
     if len(tables) and tables[-1].as_string().endswith("\n\n"):
@@ -173,7 +165,7 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
     for extra in plan.extras:
         wanted = [p.requirement for p in extra.packages]
         if extra.name not in extras:
-            extras.add(extra.name, _multiline(wanted))
+            extras.add(extra.name, multiline_array(wanted))
             done.append(f"extra {extra.name}")
             continue
         array = extras[extra.name]
@@ -259,7 +251,7 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
                 items: list[Any] = list(build.build_requires)
                 if build.match_torch:
                     items.append(padded_inline(requirement="torch", **{"match-runtime": True}))
-                deps.add(build.package, _multiline(items))
+                deps.add(build.package, multiline_array(items))
                 done.append(f"build settings of {build.name}")
         if build.variables:
             variables = _table(doc, "tool", "uv", "extra-build-variables")
@@ -272,7 +264,7 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
                 entry = tomlkit.table()
                 entry.add("name", str(build.package))
                 entry.add("version", version)
-                entry.add("requires-dist", _multiline(list(requires)) if requires else tomlkit.array())
+                entry.add("requires-dist", multiline_array(list(requires)) if requires else tomlkit.array())
                 if python:
                     entry.add("requires-python", python)
                 _spaced(metadata, entry)

@@ -176,7 +176,7 @@ def _merge_overlay(releases: list[Release], families: Mapping[str, Any]) -> list
     return sorted(by_minor.values(), key=lambda r: r.minor)
 
 
-def _read(name: str) -> dict[str, Any]:
+def read_data(name: str) -> dict[str, Any]:
     """Parse a packaged data file.
 
     These files are only ever read, never edited, so format preservation buys nothing here:
@@ -227,9 +227,9 @@ def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Re
 @cache
 def load() -> Catalog:
     """Read the packaged catalog once per process."""
-    raw = _read("catalog.toml")
-    extra = _read("wheels.toml")
-    uv = _read("uv.toml")
+    raw = read_data("catalog.toml")
+    extra = read_data("wheels.toml")
+    uv = read_data("uv.toml")
     families = raw["families"]
     releases = _merge_overlay(
         sorted(

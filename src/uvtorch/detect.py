@@ -66,17 +66,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
-from uvtorch.catalog import Catalog, Release, variant_sort_key
+from uvtorch.catalog import Catalog, Release, read_data, variant_sort_key
 
 SCHEMA_VERSION = 1
 
-_DATA = Path(__file__).parent / "data"
 
 # The sources, named once: `probe` reads them, `detect` looks their text up by these keys.
 ENV_CUDA_DRIVER = "UV_CUDA_DRIVER_VERSION"
@@ -146,18 +144,6 @@ def _capability(text: str) -> tuple[int, int]:
     return (arch.major, arch.minor)
 
 
-def _read_data(name: str) -> dict[str, Any]:
-    """Parse a packaged data file: tomllib where it exists (3.11+), tomlkit on 3.10."""
-    text = (_DATA / name).read_text(encoding="utf-8")
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomlkit
-
-        return tomlkit.parse(text).unwrap()
-    return tomllib.loads(text)
-
-
 def cuda_data_from(raw: Mapping[str, Any]) -> CudaData:
     """Build `CudaData` from parsed TOML; keys ending in `_unverified` are skipped."""
     driver_min = {
@@ -192,7 +178,7 @@ def cuda_data_from(raw: Mapping[str, Any]) -> CudaData:
 @cache
 def load_cuda() -> CudaData:
     """Read the packaged `cuda.toml` once per process."""
-    return cuda_data_from(_read_data("cuda.toml"))
+    return cuda_data_from(read_data("cuda.toml"))
 
 
 def cuda_of(variant: str) -> tuple[int, int] | None:

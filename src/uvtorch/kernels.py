@@ -12,16 +12,15 @@ switches). GPU names and what each CUDA compiler can build come from data/gpus.t
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from uvtorch.catalog import read_data
 from uvtorch.errors import BadSpec, NoBuild, UsageError
 from uvtorch.names import PackageName, package_name
 
-_DATA = Path(__file__).parent / "data"
 
 
 class Source(NamedTuple):
@@ -87,17 +86,6 @@ class KernelData(NamedTuple):
     gpus: Mapping[str, tuple[str, str]]  # name or alias -> (vendor, capability or gfx)
     toolkits: Mapping[str, Toolkit]
     defaults: Mapping[str, Any]
-
-
-def _read(name: str) -> dict[str, Any]:
-    text = (_DATA / name).read_text(encoding="utf-8")
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomlkit
-
-        return tomlkit.parse(text).unwrap()
-    return tomllib.loads(text)
 
 
 def _source(raw: Mapping[str, Any], base: Mapping[str, Any]) -> Source:
@@ -168,8 +156,8 @@ def _recipe(name: str, raw: Mapping[str, Any]) -> Recipe:
 @cache
 def load_kernels() -> KernelData:
     """Read the packaged kernel recipes and GPU table once per process."""
-    kernels = _read("kernels.toml")
-    gpus = _read("gpus.toml")
+    kernels = read_data("kernels.toml")
+    gpus = read_data("gpus.toml")
     table: dict[str, tuple[str, str]] = {}
     for name, gpu in gpus["gpus"].items():
         value = gpu.get("compute_capability") or gpu.get("gfx")

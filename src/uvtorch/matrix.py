@@ -18,7 +18,7 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
-from uvtorch.catalog import Catalog, overlay_path, variant_sort_key
+from uvtorch.catalog import Catalog, variant_sort_key
 
 
 _PLATFORM_TAGS = (

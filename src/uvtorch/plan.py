@@ -149,27 +149,8 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     )
     for kb in overrides:
         notes.append(f"Added a metadata override for {kb.name} {kb.version}: {kb.why}.")
-    environments = (
-        tuple(environment_marker(p, catalog.platforms) for p in targets)
-        if answers.platforms
-        else ()
-    )
+    environments = _environments(answers, targets, catalog)
     extras, kernels, flat = _kernels(answers, extras, patches, releases, targets, catalog, notes)
-    features = ["required-version", "extra-sources", "explicit-index"]
-    if any(k.match_torch or k.build_requires for k in kernels):
-        features.append("extra-build-dependencies")
-    if any(k.variables for k in kernels):
-        features.append("extra-build-variables")
-    if any(k.metadata for k in kernels):
-        features.append("dependency-metadata")
-    if flat:
-        features.append("flat-index")
-    if len(extras) > 1:
-        features.append("conflicts")
-    if overrides and "dependency-metadata" not in features:
-        features.append("dependency-metadata")
-    if environments:
-        features += ["environments", "required-environments"]
     resolved = answers._replace(
         name=project,
         python=python,
@@ -190,11 +171,43 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         extras=extras,
         overrides=overrides,
         environments=environments,
-        uv_features=tuple(catalog.uv_features[f] for f in sorted(features)),
+        uv_features=_uv_features(catalog, extras, kernels, overrides, environments, flat),
         notes=tuple(notes),
         kernels=kernels,
         flat_indexes=flat,
     )
+
+
+def _environments(answers: Answers, targets: tuple[str, ...], catalog: Catalog) -> tuple[str, ...]:
+    """`tool.uv.environments` for --platform; empty (every platform) without it."""
+    if not answers.platforms:
+        return ()
+    return tuple(environment_marker(p, catalog.platforms) for p in targets)
+
+
+def _uv_features(
+    catalog: Catalog,
+    extras: tuple[Extra, ...],
+    kernels: tuple[KernelBuild, ...],
+    overrides: tuple[KnownBadMetadata, ...],
+    environments: tuple[str, ...],
+    flat: tuple[tuple[str, str], ...],
+) -> tuple[UvFeature, ...]:
+    """The uv settings a project uses, for its required-version."""
+    features = {"required-version", "extra-sources", "explicit-index"}
+    if len(extras) > 1:
+        features.add("conflicts")
+    if any(k.match_torch or k.build_requires for k in kernels):
+        features.add("extra-build-dependencies")
+    if any(k.variables for k in kernels):
+        features.add("extra-build-variables")
+    if overrides or any(k.metadata for k in kernels):
+        features.add("dependency-metadata")
+    if flat:
+        features.add("flat-index")
+    if environments:
+        features |= {"environments", "required-environments"}
+    return tuple(catalog.uv_features[f] for f in sorted(features))
 
 
 def _kernels(
@@ -633,7 +646,7 @@ def _companion(
             raise NoBuild(
                 f"-p '{req}' excludes every {name} release that matches torch {torch_names} "
                 f"({', '.join(map(str, versions))}).",
-                f"Drop the version and uvtorch picks the matching one, or change --torch.",
+                "Drop the version and uvtorch picks the matching one, or change --torch.",
             )
         return Package(name, written(req, text), from_index=on_index)
     low, high = versions[0], versions[-1]
@@ -904,20 +917,7 @@ def _channel_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
     extras_t, kernels, flat = _kernels(
         answers, tuple(extras), frozenset(), [], targets, catalog, notes
     )
-    features = ["required-version", "extra-sources", "explicit-index"]
-    if len(extras) > 1:
-        features.append("conflicts")
-    if any(k.match_torch or k.build_requires for k in kernels):
-        features.append("extra-build-dependencies")
-    if any(k.variables for k in kernels):
-        features.append("extra-build-variables")
-    if any(k.metadata for k in kernels):
-        features.append("dependency-metadata")
-    environments = (
-        tuple(environment_marker(p, catalog.platforms) for p in targets) if answers.platforms else ()
-    )
-    if environments:
-        features += ["environments", "required-environments"]
+    environments = _environments(answers, targets, catalog)
     resolved = answers._replace(
         name=project,
         python=python,
@@ -938,7 +938,7 @@ def _channel_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
         extras=extras_t,
         overrides=(),
         environments=environments,
-        uv_features=tuple(catalog.uv_features[f] for f in sorted(features)),
+        uv_features=_uv_features(catalog, extras_t, kernels, (), environments, flat),
         notes=tuple(notes),
         kernels=kernels,
         flat_indexes=flat,

@@ -16,7 +16,7 @@ from uvtorch.catalog import Catalog
 from uvtorch.plan import Plan
 
 
-def _array(items: list[Any]) -> Array:
+def multiline_array(items: list[Any]) -> Array:
     """A multi-line array, one item per line, as people format dependency lists."""
     array = tomlkit.array()
     for item in items:
@@ -78,7 +78,7 @@ def _project(plan: Plan) -> Table:
             "an index: [tool.uv] exclude-dependencies keeps it out of the lock, even when a "
             "dependency below requires it.",
         )
-        project.add("dependencies", _array(list(plan.dependencies)))
+        project.add("dependencies", multiline_array(list(plan.dependencies)))
         return project
     accelerators = ", ".join(e.accelerator for e in plan.extras)
     project.add("description", f"A PyTorch project for {accelerators}.")
@@ -93,7 +93,7 @@ def _project(plan: Plan) -> Table:
     project.add("dependencies", tomlkit.array())
     extras = tomlkit.table()
     for extra in plan.extras:
-        extras.add(extra.name, _array([p.requirement for p in extra.packages]))
+        extras.add(extra.name, multiline_array([p.requirement for p in extra.packages]))
     project.add("optional-dependencies", extras)
     return project
 
@@ -112,16 +112,16 @@ def _uv(plan: Plan) -> Table:
     uv.add("required-version", f">={plan.required_uv}")
     if plan.environments:
         _comment_lines(uv, "Resolve only for the platforms this project targets.")
-        uv.add("environments", _array(list(plan.environments)))
+        uv.add("environments", multiline_array(list(plan.environments)))
         _comment_lines(uv, "Fail the lock if torch has no wheel for one of them.")
-        uv.add("required-environments", _array(list(plan.environments)))
+        uv.add("required-environments", multiline_array(list(plan.environments)))
     if plan.excluded:
         _comment_lines(
             uv,
             "Installed in the environment (see [tool.uvtorch]): never resolved, downloaded "
             "or replaced by uv.",
         )
-        uv.add("exclude-dependencies", _array(list(plan.excluded)))
+        uv.add("exclude-dependencies", multiline_array(list(plan.excluded)))
         return uv
     if len(plan.extras) > 1:
         _comment_lines(uv, "The accelerator extras exclude each other: install exactly one.")
@@ -171,7 +171,7 @@ def _uv(plan: Plan) -> Table:
         )
         entry.add("name", str(build.package))
         entry.add("version", version)
-        entry.add("requires-dist", _array(list(requires)) if requires else tomlkit.array())
+        entry.add("requires-dist", multiline_array(list(requires)) if requires else tomlkit.array())
         if python:
             entry.add("requires-python", python)
         metadata.append(entry)
@@ -185,7 +185,7 @@ def _uv(plan: Plan) -> Table:
             # Literal strings keep the wheel's own double-quoted markers readable.
             entry.add(
                 "requires-dist",
-                _array([tomlkit.string(r, literal='"' in r and "'" not in r) for r in kb.requires_dist]),
+                multiline_array([tomlkit.string(r, literal='"' in r and "'" not in r) for r in kb.requires_dist]),
             )
             overrides.append(entry)
     if len(metadata):
@@ -203,7 +203,7 @@ def _kernel_settings(uv: Table, plan: Plan) -> None:
         requirements: list[Any] = list(build.build_requires)
         if build.match_torch:
             requirements.append(padded_inline(requirement="torch", **{"match-runtime": True}))
-        deps.add(build.package, _array(requirements) if len(requirements) > 1 else requirements)
+        deps.add(build.package, multiline_array(requirements) if len(requirements) > 1 else requirements)
     if len(deps):
         uv.add("extra-build-dependencies", deps)
     if not any(build.variables for build in plan.kernels):
@@ -264,7 +264,7 @@ def _sources(plan: Plan) -> Table:
 def _groups(groups: Mapping[str, tuple[str, ...]]) -> Table:
     table = tomlkit.table()
     for name, requirements in groups.items():
-        table.add(name, _array(list(requirements)))
+        table.add(name, multiline_array(list(requirements)))
     return table
 
 
