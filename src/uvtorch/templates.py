@@ -120,8 +120,13 @@ def load_template(spec: str, questions: tuple[str, ...]) -> Template:
     )
 
 
+SUFFIX = ".jinja"  # optional: `train.py.jinja` renders to `train.py`
+
+
 def _walk(folder: Path, prefix: PurePosixPath) -> Iterator[tuple[PurePosixPath, str]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == "__pycache__":
+            continue  # an installer's byte-compilation, not part of the template
         if entry.is_symlink():
             raise TemplateEscape(
                 f"Template file '{prefix / entry.name}' is a symbolic link.",
@@ -180,6 +185,6 @@ def render_files(files_root: Path, context: Mapping[str, Any]) -> dict[str, str]
     for source, text in _walk(files_root, PurePosixPath()):
         # Text without any jinja2 delimiter renders to itself: skip compiling it.
         rendered_path = env.from_string(str(source)).render(context) if "{" in str(source) else str(source)
-        path = _safe_path(rendered_path, source)
+        path = _safe_path(rendered_path.removesuffix(SUFFIX), source)
         out[str(path)] = env.get_template(str(source)).render(context) if "{" in text else text
     return out
