@@ -44,6 +44,37 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}.", f"See '{self.prog} --help'.")
 
 
+def _choice_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags init and add share: accelerators, packages, kernels and their GPU targets."""
+    parser.add_argument(
+        "-a", "--accelerator", action="append", default=[], metavar="ID",
+        help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ...; `auto` (what `uvtorch detect` "
+        "finds) or `system` (the torch already installed, e.g. in a container image) "
+        "(default: cpu)",
+    )
+    parser.add_argument(
+        "-p", "--package", action="append", default=[], metavar="REQ",
+        help="repeatable: torchvision/torchaudio/torchao get a version matched to torch and "
+        "the accelerator's index; anything else (ultralytics>=8.3) goes into every "
+        "accelerator extra so it gets that extra's torch",
+    )
+    parser.add_argument(
+        "-k", "--kernel", action="append", default=[], metavar="NAME",
+        help="repeatable: a package built against torch (flash-attn, grouped_gemm, "
+        "causal-conv1d, mamba-ssm, deepspeed, apex, xformers, natten, ...); one `uv sync "
+        "--extra ID` builds it against that extra's torch",
+    )
+    parser.add_argument(
+        "--cuda-arch", action="append", default=[], metavar="ARCH",
+        help="repeatable: GPU targets for kernel builds, e.g. 9.0 (H100) or 8.0;9.0, or a ROCm "
+        "gfx target (default: 7.5 to 12.0, as far as the chosen CUDA versions can build)",
+    )
+    parser.add_argument(
+        "--gpu", action="append", default=[], metavar="NAME",
+        help="repeatable: GPU targets by name instead (h100, a100, l4, rtx4090, mi300x, ...)",
+    )
+
+
 def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `wanted`'s arguments are built (start-up time: one command runs)."""
     parser = _Parser(
@@ -107,11 +138,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     )
     if wanted == "add":  # arguments only for the command being run
         add.add_argument("directory", nargs="?", default=".", metavar="DIR")
-        add.add_argument("-a", "--accelerator", action="append", default=[], metavar="ID")
-        add.add_argument("-p", "--package", action="append", default=[], metavar="REQ")
-        add.add_argument("-k", "--kernel", action="append", default=[], metavar="NAME")
-        add.add_argument("--cuda-arch", action="append", default=[], metavar="ARCH")
-        add.add_argument("--gpu", action="append", default=[], metavar="NAME")
+        _choice_flags(add)
         add.add_argument("--torch", metavar="SPEC",
                          help="change the torch spec of every extra (e.g. to a release that has "
                          "the new accelerator)")
@@ -159,33 +186,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             help="torch version specifier, e.g. '>=2.9,<2.10' (default: the newest release "
             "that has every chosen accelerator)",
         )
-        init.add_argument(
-            "-a", "--accelerator", action="append", default=[], metavar="ID",
-            help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ...; `auto` (what `uvtorch detect` "
-            "finds) or `system` (the torch already installed, e.g. in a container image) "
-            "(default: cpu)",
-        )
-        init.add_argument(
-            "-p", "--package", action="append", default=[], metavar="REQ",
-            help="repeatable: torchvision/torchaudio/torchao get a version matched to torch and "
-            "the accelerator's index; anything else (ultralytics>=8.3) goes into every "
-            "accelerator extra so it gets that extra's torch",
-        )
-        init.add_argument(
-            "-k", "--kernel", action="append", default=[], metavar="NAME",
-            help="repeatable: a package built against torch (flash-attn, grouped_gemm, "
-            "causal-conv1d, mamba-ssm, deepspeed, apex, xformers, natten, ...); one `uv sync "
-            "--extra ID` builds it against that extra's torch",
-        )
-        init.add_argument(
-            "--cuda-arch", action="append", default=[], metavar="ARCH",
-            help="repeatable: GPU targets for kernel builds, e.g. 9.0 (H100) or 8.0;9.0, or a ROCm "
-            "gfx target (default: 7.5 to 12.0, as far as the chosen CUDA versions can build)",
-        )
-        init.add_argument(
-            "--gpu", action="append", default=[], metavar="NAME",
-            help="repeatable: GPU targets by name instead (h100, a100, l4, rtx4090, mi300x, ...)",
-        )
+        _choice_flags(init)
         init.add_argument(
             "--platform", action="append", default=[], metavar="ID",
             help="repeatable: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64; resolve "
