@@ -76,26 +76,34 @@ def test_system_torch_flag_renders_without_probing(
     assert "optional-dependencies" not in data["project"]
 
 
-@pytest.fixture(scope="module")
-def image_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _image_wheels(root: Path) -> list[Path]:
+    return [
+        build_wheel(root, "torch", "2.5.0a0+872d972e41.nv24.08"),
+        build_wheel(root, "torchvision", "0.20.0a0+afc54f7", requires_dist=("torch",)),
+    ]
+
+
+def _make_image_venv(root: Path) -> Path:
     """A venv standing in for a GPU image's, with NGC-style torch and torchvision."""
-    root = tmp_path_factory.mktemp("image")
     uv = find_uv_bin()
     subprocess.run([uv, "venv", str(root / "venv"), "--python", sys.executable],
                    check=True, capture_output=True)
-    wheels = [
-        build_wheel(root / "w", "torch", "2.5.0a0+872d972e41.nv24.08"),
-        build_wheel(root / "w", "torchvision", "0.20.0a0+afc54f7", requires_dist=("torch",)),
-    ]
     subprocess.run([uv, "pip", "install", "--no-deps", "--python", str(root / "venv/bin/python"),
-                    *map(str, wheels)], check=True, capture_output=True)
+                    *map(str, _image_wheels(root / "w"))], check=True, capture_output=True)
     return root / "venv" / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def image_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An image venv that tests only read."""
+    return _make_image_venv(tmp_path_factory.mktemp("image"))
 
 
 def test_probe_reads_the_interpreters_torch(image_python: Path) -> None:
     found = probe(str(image_python))
     assert found.packages == {"torch": NGC, "torchvision": "0.20.0a0+afc54f7"}
-    assert found.in_venv
+    assert found.in_venv and found.torch_in_venv
+    assert found.layout == "image-venv" and found.interpreter == str(image_python)
     assert found.python == f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -113,40 +121,131 @@ def _readme_block(readme: str, heading: str) -> str:
     return section[section.index("```bash\n") + 8:section.index("```", section.index("```bash") + 7)]
 
 
+LAYERED = "### torch in a virtual environment inside the image: a layered venv"
+SYNC_INTO = "### torch in a virtual environment inside the image: sync into it"
+BASE = "### torch in the image's base interpreter"
+
+
+def _first_way(readme: str) -> str:
+    """The heading of the way the README recommends (it comes first)."""
+    return next(line for line in readme.splitlines() if line.startswith("### "))
+
+
+def _make_system_project(project: Path, python: Path, uv_env: dict[str, str]) -> str:
+    """init -a system from `python`, lock it, and return the README."""
+    assert main(["init", str(project), "--yes", "-a", "system", "--python-executable",
+                 str(python), "-p", "torchvision", "-p", "ultralytics"]) == 0
+    run_uv(["lock"], cwd=project, env=uv_env)
+    lock = (project / "uv.lock").read_text()
+    assert 'name = "torch"' not in lock and 'name = "torchvision"' not in lock
+    assert 'name = "ultralytics"' in lock  # which requires torch and torchvision
+    return (project / "README.md").read_text()
+
+
+def _readme_env(uv_env: dict[str, str]) -> dict[str, str]:
+    env = dict(uv_env, PATH=f"{Path(find_uv_bin()).parent}:{uv_env.get('PATH', '')}")
+    env.pop("UV_PYTHON", None)  # the README's `uv venv --python` chooses the interpreter
+    return env
+
+
+def _follow(commands: str, project: Path, env: dict[str, str]) -> str:
+    """Run the README's commands as a user would paste them; return their output."""
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _versions(python: Path | str, env: dict[str, str] | None = None) -> list[str]:
+    shown = subprocess.run([str(python), "-c", "import torch, torchvision; "
+                            "print(torch.__version__, torchvision.__version__)"],
+                           capture_output=True, text=True, check=True, env=env)
+    return shown.stdout.split()
+
+
 @pytest.mark.e2e
 def test_image_venv_flow_never_replaces_the_image_torch(
     tmp_path: Path, image_python: Path, fake_index: FakeIndex, uv_env: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     project = tmp_path / "ngc-app"
-    assert main(["init", str(project), "--yes", "-a", "system", "--python-executable",
-                 str(image_python), "-p", "torchvision", "-p", "ultralytics"]) == 0
+    readme = _make_system_project(project, image_python, uv_env)
     capsys.readouterr()
-    run_uv(["lock"], cwd=project, env=uv_env)
-    lock = (project / "uv.lock").read_text()
-    assert 'name = "torch"' not in lock and 'name = "torchvision"' not in lock
-    assert 'name = "ultralytics"' in lock  # which requires torch and torchvision
-
-    # Follow the README's commands for torch in a venv inside the image.
-    readme = (project / "README.md").read_text()
-    commands = _readme_block(readme, "**torch in a virtual environment inside the image**")
+    assert _first_way(readme) == LAYERED  # the layout init found
+    commands = _readme_block(readme, LAYERED)
     assert str(image_python) in commands
-    env = dict(uv_env, PATH=f"{Path(find_uv_bin()).parent}:{uv_env.get('PATH', '')}")
-    env.pop("UV_PYTHON", None)  # the README's `uv venv --python` chooses the interpreter
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert NGC in done.stdout  # `uv run python -c "import torch; ..."` saw the image's torch
+    env = _readme_env(uv_env)
+    assert NGC in _follow(commands, project, env)  # `uv run` imported the image's torch
 
     # Plain uv sync / uv run again: the image keeps its packages, the project gets its own.
     for command in (["sync"], ["run", "python", "-c", "import torch, ultralytics"]):
         run_uv(command, cwd=project, env=env)
-    image = subprocess.run([str(image_python), "-c", "import torch, torchvision; "
-                            "print(torch.__version__, torchvision.__version__)"],
-                           capture_output=True, text=True, check=True)
-    assert image.stdout.split() == [NGC, "0.20.0a0+afc54f7"]
+    assert _versions(image_python) == [NGC, "0.20.0a0+afc54f7"]
     own = installed_packages(project, env)
     assert "ultralytics" in own and "torch" not in own
+
+
+@pytest.mark.e2e
+def test_syncing_into_the_image_venv_needs_inexact(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    image = _make_image_venv(tmp_path / "image")  # this way writes into the image's venv
+    project = tmp_path / "into-image"
+    readme = _make_system_project(project, image, uv_env)
+    capsys.readouterr()
+    commands = _readme_block(readme, SYNC_INTO)
+    env = _readme_env(uv_env)
+    # What the README warns about: an exact sync would remove the image's torch.
+    dry = run_uv(["sync", "--dry-run"], cwd=project,
+                 env=dict(env, UV_PROJECT_ENVIRONMENT=str(image.parent.parent)))
+    assert "Would uninstall" in dry.stderr + dry.stdout and "- torch==" in dry.stderr + dry.stdout
+    assert NGC in _follow(commands, project, env)
+    assert _versions(image) == [NGC, "0.20.0a0+afc54f7"]
+    # The project and its dependencies now live in the image's venv, beside its torch.
+    assert subprocess.run([str(image), "-c", "import ultralytics, into_image"]).returncode == 0
+
+
+@pytest.mark.e2e
+def test_base_interpreter_flow_uses_the_base_torch(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """torch in the base interpreter (NGC's layout), with the user site standing in for it.
+
+    A test must not write into the real interpreter's site-packages. The user site directory
+    behaves the same way for this purpose: the base interpreter imports from it, a plain venv
+    does not, and a `--system-site-packages` venv does.
+    """
+    base = Path(getattr(sys, "_base_executable", sys.executable))
+    user_env = dict(uv_env, PYTHONUSERBASE=str(tmp_path / "userbase"))
+    user_env.pop("PYTHONNOUSERSITE", None)
+    site_dir = subprocess.run(
+        [str(base), "-c", "import site; print(site.ENABLE_USER_SITE, site.getusersitepackages())"],
+        capture_output=True, text=True, check=True, env=user_env).stdout.split()
+    if site_dir[0] != "True":
+        pytest.skip("this interpreter has no user site directory to stand in for its base")
+    subprocess.run([find_uv_bin(), "pip", "install", "--no-deps", "--target", site_dir[1],
+                    *map(str, _image_wheels(tmp_path / "w"))], check=True, capture_output=True)
+    monkeypatch.setenv("PYTHONUSERBASE", user_env["PYTHONUSERBASE"])
+    monkeypatch.delenv("PYTHONNOUSERSITE", raising=False)
+
+    project = tmp_path / "base-app"
+    readme = _make_system_project(project, base, user_env)
+    capsys.readouterr()
+    assert _first_way(readme).startswith(BASE)
+    commands = _readme_block(readme, BASE)
+    assert f"--python {base}" in commands
+    env = _readme_env(user_env)
+    shown = _follow(commands, project, env)
+    assert NGC in shown
+    for command in (["sync"], ["run", "python", "-c", "import torch, ultralytics"]):
+        run_uv(command, cwd=project, env=env)
+    assert _versions(project / ".venv" / "bin" / "python", env) == [NGC, "0.20.0a0+afc54f7"]
+    own = installed_packages(project, env)
+    assert "ultralytics" in own and "torch" not in own
+    # The base interpreter still has its torch where it was.
+    assert _versions(base, user_env) == [NGC, "0.20.0a0+afc54f7"]
 
 
 def test_check_compares_the_pins_with_the_interpreter(
@@ -172,3 +271,76 @@ def test_check_finds_a_changed_image(
     assert main(["check", str(project), "--python-executable", str(image_python)]) == 1
     assert f"expects torch 2.4.0a0+f70bd71a48.nv24.06 but the interpreter has {NGC}" in (
         capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("layout", "first"),
+    [("base-interpreter", BASE), ("image-venv", LAYERED), (None, BASE)],
+)
+def test_readme_puts_the_layout_found_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layout: str | None, first: str
+) -> None:
+    target = tmp_path / "p"
+    argv = ["init", str(target), "--yes", "-a", "system", "--system-torch", NGC,
+            "--python-executable", "/opt/img/bin/python"]
+    assert main(argv + (["--system-layout", layout] if layout else [])) == 0
+    capsys.readouterr()
+    readme = (target / "README.md").read_text()
+    assert _first_way(readme).startswith(first)
+    base_cmds, venv_cmds = _readme_block(readme, BASE), _readme_block(readme, LAYERED)
+    into_cmds = _readme_block(readme, SYNC_INTO)
+    # The given interpreter fills the layout it was found in; the other gets the usual path.
+    assert ("/opt/img/bin/python" in base_cmds) == (layout != "image-venv")
+    assert ("/opt/img/bin/python" in venv_cmds) == (layout != "base-interpreter")
+    assert ("UV_PROJECT_ENVIRONMENT=/opt/img\n" in into_cmds) == (layout != "base-interpreter")
+    answers = tomlkit.parse((target / ".uvtorch.toml").read_text()).unwrap()["answers"]
+    assert answers.get("system_layout") == layout
+
+
+@pytest.mark.parametrize("flag", [["--system-torch", NGC], ["--system-layout", "image-venv"]])
+def test_system_flags_without_system_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: list[str]
+) -> None:
+    assert main(["init", str(tmp_path / "p"), "--yes", "-a", "cu128", *flag]) == 2
+    assert f"{flag[0]} applies only to -a system" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+def test_system_torch_flag_wins_over_a_replayed_answers_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    assert main(["init", str(old), "--yes", "-a", "system", "--system-torch",
+                 "2.4.0a0+f70bd71a48.nv24.06", "-p", "torchvision"]) == 0
+    assert main(["init", str(new), "--yes", "--answers", str(old / ".uvtorch.toml"),
+                 "--system-torch", NGC]) == 0
+    capsys.readouterr()
+    data = tomlkit.parse((new / "pyproject.toml").read_text()).unwrap()
+    assert data["tool"]["uvtorch"]["system"] == {"torch": NGC, "torchvision": "*"}
+
+
+def test_an_unknown_layout_in_an_answers_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old"
+    assert main(["init", str(old), "--yes", "-a", "system", "--system-torch", NGC]) == 0
+    answers = old / ".uvtorch.toml"
+    answers.write_text(answers.read_text().replace('accelerators = ["system"]',
+                                                   'accelerators = ["system"]\nsystem_layout = "docker"'))
+    assert main(["init", str(tmp_path / "new"), "--yes", "--answers", str(answers)]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown system layout 'docker'" in err and "base-interpreter, image-venv" in err
+
+
+def test_check_says_when_the_projects_venv_cannot_see_the_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "plain-venv"
+    assert main(["init", str(project), "--yes", "-a", "system", "--system-torch", NGC]) == 0
+    # What a plain `uv sync` makes: a venv that does not see the image's packages.
+    subprocess.run([find_uv_bin(), "venv", str(project / ".venv"), "--python", sys.executable],
+                   check=True, capture_output=True)
+    capsys.readouterr()
+    assert main(["check", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "the project's .venv does not see it" in out and "README.md" in out

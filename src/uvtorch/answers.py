@@ -33,6 +33,7 @@ class Answers(NamedTuple):
     template: str | None = None
     system: tuple[str, ...] = ()  # -a system: what the environment has, as name==version
     python_executable: str | None = None  # -a system: the interpreter that has that torch
+    system_layout: str | None = None  # -a system: base-interpreter or image-venv
     kernels: tuple[str, ...] = ()  # packages built against the runtime torch
     cuda_archs: tuple[str, ...] = ()  # kernel build targets: compute capabilities / gfx
     gpus: tuple[str, ...] = ()  # kernel build targets by GPU name
@@ -52,6 +53,7 @@ FIELDS: dict[str, str] = {
     "template": "text",
     "system": "list",
     "python_executable": "text",
+    "system_layout": "text",
     "kernels": "list",
     "cuda_archs": "list",
     "gpus": "list",
@@ -123,7 +125,7 @@ def load_answers(path: Path) -> dict[str, Any]:
 
 
 # Written only when used, so files made before these answers existed stay byte-identical.
-_ONLY_WHEN_SET = {"system", "kernels", "cuda_archs", "gpus"}
+_ONLY_WHEN_SET = {"system", "kernels", "cuda_archs", "gpus"}  # None is never written
 
 
 def dump_answers(answers: Answers) -> str:

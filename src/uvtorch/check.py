@@ -60,6 +60,7 @@ class Project(NamedTuple):
     # What the project's interpreter can import (name -> version), read by the CLI when the
     # project expects a system torch; None when not read.
     environment: Mapping[str, str] | None = None
+    interpreter: str | None = None  # the interpreter `environment` was read from
 
     @property
     def uv(self) -> Mapping[str, Any]:
@@ -465,9 +466,19 @@ def system_torch_mismatch(p: Project) -> Iterator[Finding]:
         return
     from packaging.version import InvalidVersion, Version
 
+    own_venv = p.interpreter is not None and Path(p.interpreter).parent.parent == p.path / ".venv"
     for name, expected in sorted(system.items()):
         found = p.environment.get(name)
         if found is None:
+            if own_venv:
+                yield Finding(
+                    "system-torch-mismatch", ERROR, f"[tool.uvtorch] system.{name}",
+                    f"the project expects {name} {expected} from its environment, but the "
+                    "project's .venv does not see it",
+                    "remove .venv and make it with the commands in README.md (a "
+                    "--system-site-packages venv, or one layered on the image's venv)",
+                )
+                continue
             yield Finding(
                 "system-torch-mismatch", ERROR, f"[tool.uvtorch] system.{name}",
                 f"the project expects {name} {expected} from its environment, but the "

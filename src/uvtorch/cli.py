@@ -171,6 +171,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if wanted == "init":  # arguments only for the command being run
+        from uvtorch.imagetorch import SYSTEM_LAYOUTS
+
         init.add_argument(
             "directory", nargs="?", default=".", metavar="DIR",
             help="where to create the project (default: the current folder)",
@@ -214,6 +216,12 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         init.add_argument(
             "--python-executable", metavar="PATH",
             help="with -a system: the interpreter whose torch to use (default: python3 on PATH)",
+        )
+        init.add_argument(
+            "--system-layout", choices=SYSTEM_LAYOUTS, metavar="LAYOUT",
+            help="with -a system and --system-torch: where the image keeps torch, "
+            "base-interpreter (e.g. NGC) or image-venv, so the README shows that layout's "
+            "commands first (probed when init runs in the image)",
         )
         init.add_argument(
             "--template", metavar="DIR|NAME",
@@ -260,6 +268,7 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         "platforms": tuple(args.platform) or None,
         "index_url": args.index_url,
         "python_executable": args.python_executable,
+        "system_layout": args.system_layout,
         "kernels": tuple(args.kernel) or None,
         "cuda_archs": tuple(args.cuda_arch) or None,
         "gpus": tuple(args.gpu) or None,
@@ -313,7 +322,7 @@ def _run_check(args: argparse.Namespace) -> int:
             found = probe(python).packages
         except UvtorchError:
             found = {}
-        project = project._replace(environment=found)
+        project = project._replace(environment=found, interpreter=python)
     findings = run_checks(project)
     if args.fix and findings:
         from uvtorch.fix import apply_fixes
@@ -450,23 +459,35 @@ def _with_auto(answers: "Answers") -> "Answers":
 
 def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
     """For -a system, record what the environment provides (probing it unless told)."""
-    if "system" not in answers.accelerators or answers.system:
+    if "system" not in answers.accelerators:
+        given = [flag for flag, value in (("--system-torch", args.system_torch),
+                                          ("--system-layout", args.system_layout)) if value]
+        if given:
+            raise UsageError(
+                f"{given[0]} applies only to -a system (the torch a container image has).",
+                f"Add -a system instead of the other accelerators, or drop {given[0]}.",
+            )
         return answers
     from uvtorch.catalog import load
     from uvtorch.plan import check_requirement
 
-    companions = load().companions
-    if args.system_torch:
+    if args.system_torch:  # wins over a replayed answers file's torch; keeps its companions
+        companions = load().companions
+        kept = [s for s in answers.system if check_requirement(s).name.lower() != "torch"]
+        have = {check_requirement(s).name.lower() for s in kept}
         wanted = [check_requirement(p).name.lower() for p in answers.packages]
-        extra = tuple(sorted(n for n in wanted if n in companions))
-        return answers._replace(system=(f"torch=={args.system_torch}", *extra))
+        extra = sorted(n for n in wanted if n in companions and n not in have)
+        return answers._replace(system=(f"torch=={args.system_torch}", *kept, *extra))
+    if answers.system:  # replayed
+        return answers
     from uvtorch.imagetorch import probe
 
     found = probe(answers.python_executable)
     major, minor = (int(x) for x in found.python.split("."))
     return answers._replace(
         system=tuple(f"{n}=={v}" for n, v in sorted(found.packages.items())),
-        python_executable=found.executable,
+        python_executable=found.interpreter,
+        system_layout=answers.system_layout or found.layout,
         python=answers.python or f">={major}.{minor},<{major}.{minor + 1}",
     )
 

@@ -12,22 +12,33 @@ from typing import NamedTuple
 
 from uvtorch.errors import UvtorchError
 
+# Where an image keeps its torch; each needs its own way of giving the project that torch.
+SYSTEM_LAYOUTS = ("base-interpreter", "image-venv")
+
 # Runs inside the target interpreter: versions from installed metadata, and where things live.
 _PROBE = """
-import json, sys, sysconfig
+import json, os, sys, sysconfig
 from importlib import metadata
 names = ("torch", "torchvision", "torchaudio", "torchao")
 found = {}
+torch_dir = None
 for name in names:
     try:
-        found[name] = metadata.version(name)
+        dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
-        pass
+        continue
+    found[name] = dist.version
+    if name == "torch":
+        torch_dir = os.path.realpath(str(dist.locate_file("")))
+prefix = os.path.realpath(sys.prefix)
 print(json.dumps({
     "python": "%d.%d" % sys.version_info[:2],
     "executable": sys.executable,
+    "base_executable": getattr(sys, "_base_executable", sys.executable),
     "purelib": sysconfig.get_paths()["purelib"],
     "in_venv": sys.prefix != sys.base_prefix,
+    "torch_in_venv": sys.prefix != sys.base_prefix and torch_dir is not None
+        and (torch_dir + os.sep).startswith(prefix + os.sep),
     "packages": found,
 }))
 """
@@ -38,9 +49,21 @@ class ImageTorch(NamedTuple):
 
     python: str  # "3.12"
     executable: str
+    base_executable: str  # the interpreter a venv was made from (itself outside a venv)
     purelib: str  # its site-packages
-    in_venv: bool  # torch lives in a venv inside the image, not the base interpreter
+    in_venv: bool  # the interpreter is a venv's
+    torch_in_venv: bool  # torch is installed in that venv, not in the base interpreter
     packages: dict[str, str]  # torch-family name -> version
+
+    @property
+    def layout(self) -> str:
+        """Where the image keeps torch: "image-venv" or "base-interpreter" (see SYSTEM_LAYOUTS)."""
+        return "image-venv" if self.torch_in_venv else "base-interpreter"
+
+    @property
+    def interpreter(self) -> str:
+        """The interpreter a project environment should be made from, for this layout."""
+        return self.executable if self.torch_in_venv else self.base_executable
 
 
 def probe(python: str | None) -> ImageTorch:
@@ -66,8 +89,10 @@ def probe(python: str | None) -> ImageTorch:
     found = ImageTorch(
         python=data["python"],
         executable=data["executable"],
+        base_executable=data["base_executable"],
         purelib=data["purelib"],
         in_venv=bool(data["in_venv"]),
+        torch_in_venv=bool(data["torch_in_venv"]),
         packages=dict(data["packages"]),
     )
     if "torch" not in found.packages:

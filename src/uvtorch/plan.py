@@ -110,6 +110,8 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     project = check_name(answers.name)
     if SYSTEM in (a.strip().lower() for a in answers.accelerators):
         return _system_plan(answers, project, catalog)
+    # What an earlier -a system project recorded means nothing for index builds.
+    answers = answers._replace(system=(), system_layout=None)
     if answers.nightly_date and answers.channel != "nightly":
         raise UsageError(
             "--nightly-date pins a nightly build, but the channel is not nightly.",
@@ -740,6 +742,13 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
             "uv keeps the image's torch out of the lock with exclude-dependencies, which "
             "applies to the whole project, not to one extra; make a separate project for the "
             "image.",
+        )
+    from uvtorch.imagetorch import SYSTEM_LAYOUTS
+
+    if answers.system_layout is not None and answers.system_layout not in SYSTEM_LAYOUTS:
+        raise UsageError(
+            f"Unknown system layout '{answers.system_layout}'.",
+            f"Use one of: {', '.join(SYSTEM_LAYOUTS)} (where the image keeps its torch).",
         )
     pins = _system_pins(answers)
     torch_version = pins.get(TORCH)
