@@ -344,3 +344,13 @@ def test_check_says_when_the_projects_venv_cannot_see_the_image(
     assert main(["check", str(project)]) == 1
     out = capsys.readouterr().out
     assert "the project's .venv does not see it" in out and "README.md" in out
+
+
+def test_kernels_with_system_are_refused_not_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["init", str(tmp_path / "p"), "--yes", "-a", "system", "--system-torch", NGC,
+                 "-k", "flash-attn"])
+    err = capsys.readouterr().err
+    assert code == 2 and "-k flash-attn cannot be used with -a system" in err
+    assert "no torch in its lock" in err and not (tmp_path / "p").exists()

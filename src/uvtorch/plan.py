@@ -732,16 +732,26 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
     """A project that uses the torch already installed (a container image's), never another.
 
     uv's `exclude-dependencies` keeps torch and the image's torch-family packages out of the
-    lock, so no dependent can pull a second torch. It applies to the whole project, which is
-    why `system` cannot share a project with index-built accelerators.
+    lock, so no dependent can pull a second torch. It applies to the whole project (or to
+    named packages' dependencies), never to one extra, which is why `system` cannot share a
+    project with index-built accelerators.
     """
     others = [a for a in answers.accelerators if a.strip().lower() != SYSTEM]
     if others:
         raise UsageError(
             f"-a system cannot be combined with -a {' -a '.join(others)}.",
             "uv keeps the image's torch out of the lock with exclude-dependencies, which "
-            "applies to the whole project, not to one extra; make a separate project for the "
-            "image.",
+            "applies to the whole project or to named packages, never to one extra: the other "
+            "extras would lose their torch, or any dependency that requires torch would bring "
+            "PyPI's torch into the image. Make a separate project for the image.",
+        )
+    if answers.kernels:
+        raise UsageError(
+            f"-k {' -k '.join(answers.kernels)} cannot be used with -a system.",
+            "uvtorch builds kernels against the torch in uv.lock (extra-build-dependencies "
+            "with match-runtime), and a system project has no torch in its lock. Drop -k and "
+            "build the kernel against the image's torch inside the project's environment "
+            "(uv pip install --no-build-isolation NAME).",
         )
     from uvtorch.imagetorch import SYSTEM_LAYOUTS
 
