@@ -284,9 +284,12 @@ def test_readme_puts_the_layout_found_first(
     argv = ["init", str(target), "--yes", "-a", "system", "--system-torch", NGC,
             "--python-executable", "/opt/img/bin/python"]
     assert main(argv + (["--system-layout", layout] if layout else [])) == 0
-    capsys.readouterr()
+    next_step = capsys.readouterr().out.splitlines()[-1]
     readme = (target / "README.md").read_text()
     assert _first_way(readme).startswith(first)
+    assert ("uv venv --system-site-packages --python /opt/img/bin/python" in next_step) == (
+        layout == "base-interpreter")
+    assert "README.md" in next_step
     base_cmds, venv_cmds = _readme_block(readme, BASE), _readme_block(readme, LAYERED)
     into_cmds = _readme_block(readme, SYNC_INTO)
     # The given interpreter fills the layout it was found in; the other gets the usual path.

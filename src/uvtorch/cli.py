@@ -492,6 +492,19 @@ def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
     )
 
 
+def _system_next(answers: "Answers") -> str:
+    """The first step for a -a system project: a venv that sees the image's torch."""
+    from uvtorch.init import image_interpreters
+
+    if answers.system_layout == "base-interpreter":
+        python = image_interpreters(answers)["base_python"]
+        return (f"uv venv --system-site-packages --python {python} && uv sync "
+                "(README.md: other image layouts)")
+    if answers.system_layout == "image-venv":
+        return "layer a venv on the image's as README.md shows, then uv sync"
+    return "make a venv that sees the image's torch as README.md shows, then uv sync"
+
+
 def _summary(project: "Project", target: Path) -> str:
     plan = project.plan
     lines = [f"uvtorch will write {plan.project} into {target}:"]
@@ -577,7 +590,7 @@ def _init(args: argparse.Namespace) -> int:
     for note in project.plan.notes if not asked else ():  # the summary showed them
         out.write(f"note: {note}\n")
     cd = "" if target.resolve() == Path.cwd() else f"cd {args.directory} && "
-    sync = f"uv sync --extra {extras[0]}" if extras else "see README.md (a venv that sees the image's torch), then uv sync"
+    sync = f"uv sync --extra {extras[0]}" if extras else _system_next(project.plan.answers)
     out.write(f"Next: {cd}{sync}\n")
     return 0
 

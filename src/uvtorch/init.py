@@ -22,13 +22,13 @@ class Project(NamedTuple):
     files: dict[str, str]
 
 
-def _image_interpreters(plan: Plan) -> dict[str, str]:
+def image_interpreters(answers: Answers) -> dict[str, str]:
     """The interpreter paths the README's commands use for each image layout.
 
     The recorded interpreter fills the layout it was found in (both when the layout is not
     known); the other gets the usual path for images of that kind.
     """
-    given, layout = plan.answers.python_executable, plan.answers.system_layout
+    given, layout = answers.python_executable, answers.system_layout
     base = given if given and layout != "image-venv" else "/usr/bin/python3"
     venv = given if given and layout != "base-interpreter" else "/opt/venv/bin/python"
     return {
@@ -53,7 +53,7 @@ def template_context(plan: Plan) -> dict[str, Any]:
         "excluded": plan.excluded,
         "python_executable": plan.answers.python_executable,
         "system_layout": plan.answers.system_layout,
-        **_image_interpreters(plan),
+        **image_interpreters(plan.answers),
         "kernels": [k for k in plan.kernels if k.match_torch or k.build_requires],
         "kernel_extra": next(
             (e.name for e in plan.extras for k in plan.kernels if any(p.name == k.name for p in e.packages)),
