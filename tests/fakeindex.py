@@ -336,7 +336,14 @@ def _pypi() -> list[Dist]:
     )
     dists += [
         Dist(PYPI, "filelock", "3.20.0", ("any",), requires_python=">=3.10"),
-        Dist(PYPI, "ultralytics", "8.3.0", ("any",), ("torch>=1.8.0", "torchvision>=0.9.0"), ">=3.8"),
+        # Like the real one, it also pulls torch through ultralytics-thop.
+        Dist(PYPI, "ultralytics", "8.3.0", ("any",),
+             ("torch>=1.8.0", "torchvision>=0.9.0", "ultralytics-thop>=2.0.0"), ">=3.8"),
+        Dist(PYPI, "ultralytics-thop", "2.0.0", ("any",), ("torch",), ">=3.8"),
+        # A dependent the catalog does not know, pulling torch through a package it does not
+        # know either: what `uvtorch check` must find in a system extra's lock.
+        Dist(PYPI, "detector", "1.0.0", ("any",), ("tensorkit",), ">=3.8"),
+        Dist(PYPI, "tensorkit", "1.0.0", ("any",), ("torch>=2",), ">=3.8"),
         Dist(PYPI, "intel-cmplr-lib-rt", "2025.2.1", X86_WIN),
         # Build requirements of kernel recipes (the fake kernels' backends need none of them).
         Dist(PYPI, "setuptools", "69.5.1", ("any",)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomlkit
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,72 @@ def test_an_added_accelerator_locks_and_syncs(
     run_uv(["sync", "--extra", "cu126"], cwd=project, env=uv_env)
     installed = installed_packages(project, uv_env)
     assert installed["torch"] == "2.9.1+cu126" and installed["torchvision"] == "0.24.1+cu126"
+
+
+NGC = "2.5.0a0+872d972e41.nv24.08"
+
+
+def _system_project(tmp_path: Path, *accelerators: str) -> Path:
+    project = tmp_path / "img"
+    flags = [f for a in accelerators for f in ("-a", a)]
+    assert main(["init", str(project), "--yes", *flags, "--system-torch", NGC,
+                 "-p", "torchvision", "-p", "ultralytics"]) == 0
+    return project
+
+
+def test_a_package_added_to_a_system_project_goes_into_its_dependencies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _system_project(tmp_path, "system")
+    before = (project / "pyproject.toml").read_text()
+    assert main(["add", str(project), "-p", "accelerate"]) == 0
+    after = (project / "pyproject.toml").read_text()
+    # Exactly one line more: the global exclusion already keeps accelerate's torch out.
+    assert after.replace('    "accelerate",\n', "", 1) == before
+    assert after.index('"accelerate"') < after.index("[build-system]")
+    assert "added: accelerate" in capsys.readouterr().out
+
+
+def test_a_package_added_next_to_a_system_extra_gets_its_exclusion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _system_project(tmp_path, "cpu", "system")
+    assert main(["add", str(project), "-p", "open-clip-torch"]) == 0
+    capsys.readouterr()
+    data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    assert "open-clip-torch" in data["project"]["optional-dependencies"]["system"]
+    assert "open-clip-torch" in data["project"]["optional-dependencies"]["cpu"]
+    scoped = {e["package"]["name"]: e["dependencies"]
+              for e in data["tool"]["uv"]["exclude-dependencies"]}
+    # open-clip-torch pulls torch through timm too (PyPI metadata, see wheels.toml).
+    assert scoped["open-clip-torch"] == scoped["timm"] == ["torch", "torchvision"]
+    assert main(["check", str(project)]) == 0
+
+
+def test_the_system_extra_can_be_added_to_an_index_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "laptop"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-p", "torchvision",
+                 "-p", "ultralytics"]) == 0
+    assert main(["add", str(project), "-a", "system", "--system-torch", NGC]) == 0
+    capsys.readouterr()
+    data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    assert data["project"]["optional-dependencies"]["system"] == ["ultralytics"]
+    assert data["tool"]["uvtorch"]["system"] == {"torch": NGC, "torchvision": "*"}
+    assert {c["extra"] for c in data["tool"]["uv"]["conflicts"][0]} == {"cpu", "system"}
+    assert [i["name"] for i in data["tool"]["uv"]["index"]] == ["pytorch-cpu"]
+    answers = tomlkit.parse((project / ".uvtorch.toml").read_text()).unwrap()["answers"]
+    assert answers["accelerators"] == ["cpu", "system"]
+    assert answers["system"][0] == f"torch=={NGC}"
+
+
+def test_index_accelerators_cannot_be_added_to_a_system_only_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _system_project(tmp_path, "system")
+    before = (project / "pyproject.toml").read_text()
+    assert main(["add", str(project), "-a", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "uses only the environment's torch" in err and "--answers" in err
+    assert (project / "pyproject.toml").read_text() == before

@@ -46,8 +46,8 @@ def test_system_plan_excludes_the_image_packages_and_keeps_dependents_in_base() 
 @pytest.mark.parametrize(
     ("answers", "error", "says"),
     [
-        ({"accelerators": ("system", "cu128"), "system": (f"torch=={NGC}",)}, UsageError,
-         "cannot be combined"),
+        ({"accelerators": ("system", "cu128"), "system": (f"torch=={NGC}",),
+          "kernels": ("flash-attn",)}, UsageError, "cannot be used with -a system"),
         ({"system": ()}, UsageError, "--system-torch"),
         ({"system": (f"torch=={NGC}",), "packages": ("torchaudio",)}, NoBuild,
          "environment has no torchaudio"),
@@ -356,4 +356,89 @@ def test_kernels_with_system_are_refused_not_dropped(
                  "-k", "flash-attn"])
     err = capsys.readouterr().err
     assert code == 2 and "-k flash-attn cannot be used with -a system" in err
-    assert "no torch in its lock" in err and not (tmp_path / "p").exists()
+    assert "never in the lock" in err and not (tmp_path / "p").exists()
+
+
+@pytest.mark.e2e
+def test_a_system_extra_next_to_index_extras(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """-a cpu -a system: cpu gets the index's torch, system the image's, from one lock."""
+    image = _make_image_venv(tmp_path / "image")
+    project = tmp_path / "mixed"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system",
+                 "--python-executable", str(image), "--index-url", fake_index.pytorch_base,
+                 "-p", "torchvision", "-p", "ultralytics"]) == 0
+    capsys.readouterr()
+    run_uv(["lock"], cwd=project, env=uv_env)
+    assert main(["check", str(project), "--python-executable", str(image)]) == 0
+    capsys.readouterr()
+
+    run_uv(["sync", "--extra", "cpu"], cwd=project, env=uv_env)
+    cpu = installed_packages(project, uv_env)
+    assert cpu["torch"].endswith("+cpu") and cpu["torchvision"].endswith("+cpu")
+    assert {"ultralytics", "ultralytics-thop"} <= set(cpu)  # both still get the cpu torch
+
+    # The same project in the image: the README's layered venv, with the system extra.
+    run_uv(["venv", "--clear", "--python", str(image)], cwd=project, env=uv_env)
+    env = _readme_env(uv_env)
+    readme = (project / "README.md").read_text()
+    commands = _readme_block(readme, LAYERED).replace('uv venv --python "$IMAGE_PYTHON"',
+                                                      'uv venv --clear --python "$IMAGE_PYTHON"')
+    assert "uv sync --extra system" in commands
+    assert NGC in _follow(commands, project, env)
+    own = installed_packages(project, env)
+    assert {"ultralytics", "ultralytics-thop"} <= set(own)
+    assert "torch" not in own and "torchvision" not in own
+    assert _versions(image) == [NGC, "0.20.0a0+afc54f7"]
+
+
+@pytest.mark.e2e
+def test_check_finds_and_fixes_an_unknown_dependency_pulling_torch_into_the_system_extra(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`detector` needs torch through `tensorkit`, which no catalog knows: the lock shows it."""
+    project = tmp_path / "unknown"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system", "--system-torch",
+                 NGC, "--index-url", fake_index.pytorch_base, "-p", "detector"]) == 0
+    run_uv(["lock"], cwd=project, env=uv_env)
+    capsys.readouterr()
+    assert main(["check", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "lock-system-extra-pulls-torch" in out
+    assert "detector -> tensorkit -> torch" in out
+
+    assert main(["check", str(project), "--fix"]) == 0  # the next uv lock applies the fix
+    assert "fixed: made tensorkit drop its requirements on torch" in capsys.readouterr().out
+    uv = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()["tool"]["uv"]
+    assert {"package": {"name": "tensorkit"}, "dependencies": ["torch"]} in uv["exclude-dependencies"]
+    run_uv(["lock"], cwd=project, env=uv_env)
+    assert main(["check", str(project)]) == 0
+    capsys.readouterr()
+    run_uv(["sync", "--extra", "system"], cwd=project, env=uv_env)
+    assert "torch" not in installed_packages(project, uv_env)
+    run_uv(["sync", "--extra", "cpu"], cwd=project, env=uv_env)
+    assert installed_packages(project, uv_env)["torch"].endswith("+cpu")
+
+
+def test_check_fixes_a_system_extra_package_without_its_exclusion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "mixed"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system", "--system-torch",
+                 NGC, "-p", "torchvision", "-p", "ultralytics"]) == 0
+    path = project / "pyproject.toml"
+    text = path.read_text()
+    entry = '    { package = { name = "ultralytics" }, dependencies = ["torch", "torchvision"] },\n'
+    assert entry in text
+    path.write_text(text.replace(entry, ""))
+    capsys.readouterr()
+    assert main(["check", str(project)]) == 1
+    out = capsys.readouterr().out
+    assert "system-torch-not-excluded" in out and "ultralytics in the system extra" in out
+    assert main(["check", str(project), "--fix"]) == 0
+    assert "fixed: made ultralytics drop its requirements on torch, torchvision" in (
+        capsys.readouterr().out)
+    assert main(["check", str(project)]) == 0

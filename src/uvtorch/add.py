@@ -8,6 +8,7 @@ every other line, comment and table stays byte for byte.
 """
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,9 @@ from tomlkit.items import Array, Table
 from uvtorch.answers import ANSWERS_FILE, Answers, dump_answers, layer, load_answers
 from uvtorch.catalog import Catalog
 from uvtorch.check import pytorch_variant
-from uvtorch.errors import UvtorchError
+from uvtorch.errors import UsageError, UvtorchError
 from uvtorch.names import extra_name, package_name
-from uvtorch.plan import Plan, make_plan, written
+from uvtorch.plan import SYSTEM, Plan, make_plan, written
 from uvtorch.platforms import environment_marker
 from uvtorch.render import multiline_array, padded_inline
 
@@ -158,9 +159,56 @@ def _restate_floor(uv: Table, old: str, plan: Plan) -> None:
         item.trivia.indent = ""
 
 
+def _merge_system(doc: Any, plan: Plan) -> list[str]:
+    """The environment's packages: recorded pins and exclude-dependencies."""
+    done: list[str] = []
+    uvtorch = _table(doc, "tool", "uvtorch")
+    pins = {str(name): version or "*" for name, version in plan.system}
+    current = uvtorch.get("system")
+    if current is None or {str(k): str(v) for k, v in current.items()} != pins:
+        uvtorch["system"] = padded_inline(**pins)
+        done.append("[tool.uvtorch] system")
+    uv = _table(doc, "tool", "uv")
+    exclusions = uv.get("exclude-dependencies")
+    if exclusions is None:
+        exclusions = multiline_array([])
+        uv.add("exclude-dependencies", exclusions)
+    everywhere = {package_name(x) for x in exclusions if isinstance(x, str)}
+    scoped = {
+        package_name(str(x.get("package", {}).get("name", ""))): set(x.get("dependencies", []))
+        for x in exclusions if isinstance(x, dict)
+    }
+    for name in plan.excluded:
+        if name not in everywhere:
+            _append(exclusions, name)
+            done.append(f"{name} in exclude-dependencies")
+    for package, names in plan.excluded_from:
+        if package not in scoped:
+            _append(exclusions, padded_inline(package=padded_inline(name=str(package)),
+                                              dependencies=list(names)))
+            done.append(f"exclusions of {package}")
+        elif not set(names) <= scoped[package]:
+            entry = next(x for x in exclusions if isinstance(x, dict)
+                         and package_name(str(x.get("package", {}).get("name", ""))) == package)
+            for name in names:
+                if name not in scoped[package]:
+                    entry["dependencies"].append(name)
+            done.append(f"exclusions of {package}")
+    return done
+
+
 def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
     """Add to `doc` what `plan` has and the file lacks; return what was added."""
     done: list[str] = []
+    if plan.system and not plan.extras:  # -a system only: dependencies in the base
+        dependencies = doc["project"].setdefault("dependencies", multiline_array([]))
+        present = _names(dependencies)
+        for text in plan.dependencies:
+            dependency = package_name(Requirement(text).name)
+            if dependency not in present:
+                _append(dependencies, text)
+                done.append(dependency)
+        return done + _merge_system(doc, plan)
     extras = _table(doc, "project", "optional-dependencies")
     for extra in plan.extras:
         wanted = [p.requirement for p in extra.packages]
@@ -227,7 +275,7 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
             done.append(f"source of {package.name} for {extra.name}")
     indexes = uv.setdefault("index", tomlkit.aot())
     present = {i.get("name") for i in indexes}
-    wanted_indexes = [(e.index_name, e.url, False) for e in plan.extras] + [
+    wanted_indexes = [(e.index_name, e.url, False) for e in plan.extras if e.url] + [
         (name, url, True) for name, url in plan.flat_indexes
     ]
     for name, url, flat in wanted_indexes:
@@ -269,13 +317,22 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
                     entry.add("requires-python", python)
                 _spaced(metadata, entry)
                 metadata.append(entry)
+    if plan.system:
+        done += _merge_system(doc, plan)
     return done
 
 
 def add(
-    folder: Path, additions: dict[str, tuple[str, ...]], torch: str | None, catalog: Catalog
+    folder: Path,
+    additions: dict[str, tuple[str, ...]],
+    torch: str | None,
+    catalog: Catalog,
+    with_system: Callable[[Answers], Answers] | None = None,
 ) -> tuple[dict[str, str], list[str], Plan]:
-    """The files to rewrite (pyproject.toml, and .uvtorch.toml when present) and what changed."""
+    """The files to rewrite (pyproject.toml, and .uvtorch.toml when present) and what changed.
+
+    `with_system` fills in the environment's packages when `-a system` is added.
+    """
     path = folder / "pyproject.toml"
     try:
         text = path.read_text(encoding="utf-8")
@@ -298,6 +355,16 @@ def add(
         gpus=additions.get("gpus") or current.gpus,
         torch=torch or current.torch,
     )
+    if current.accelerators == (SYSTEM,) and set(merged.accelerators) != {SYSTEM}:
+        raise UsageError(
+            "uvtorch add cannot give index accelerators to a project that uses only the "
+            "environment's torch.",
+            "Its dependencies and global exclude-dependencies would take torch away from the "
+            "new extras. Make it again with every accelerator, e.g. uvtorch init DIR --force "
+            f"--answers {answers_path} -a system -a cpu (repeat -a and -p for all you want).",
+        )
+    if with_system is not None:
+        merged = with_system(merged)
     plan = make_plan(merged, catalog)
     done = merge(doc, plan, torch_changed=bool(torch))
     files = {"pyproject.toml": tomlkit.dumps(doc)}

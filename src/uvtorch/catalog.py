@@ -102,6 +102,9 @@ class Dependent(NamedTuple):
     name: PackageName
     needs: tuple[PackageName, ...]
     why: str
+    # Packages in its dependency tree that require torch themselves (a `system` extra must
+    # drop their torch requirements too).
+    pulls_torch_through: tuple[PackageName, ...] = ()
 
 
 class UvFeature(NamedTuple):
@@ -296,7 +299,10 @@ def load() -> Catalog:
         dependents=MappingProxyType(
             {
                 package_name(n): Dependent(
-                    package_name(n), tuple(package_name(x) for x in d["needs"]), d["why"]
+                    package_name(n),
+                    tuple(package_name(x) for x in d["needs"]),
+                    d["why"],
+                    tuple(package_name(x) for x in d.get("pulls_torch_through", ())),
                 )
                 for n, d in extra.get("dependents", {}).items()
             }

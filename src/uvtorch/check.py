@@ -445,19 +445,139 @@ def nightly_without_triton_source(p: Project) -> Iterator[Finding]:
         )
 
 
+SYSTEM_EXTRA = "system"
+
+
+def exclusions(p: Project) -> tuple[set[PackageName], dict[PackageName, set[PackageName]]]:
+    """`exclude-dependencies`: the global names, and the names each package loses."""
+    everywhere: set[PackageName] = set()
+    scoped: dict[PackageName, set[PackageName]] = {}
+    for entry in p.uv.get("exclude-dependencies", []):
+        if isinstance(entry, str):
+            everywhere.add(canonicalize_name(entry))
+            continue
+        package = entry.get("package") if isinstance(entry, dict) else None
+        name = package.get("name") if isinstance(package, dict) else None
+        if isinstance(name, str):
+            scoped.setdefault(canonicalize_name(name), set()).update(
+                canonicalize_name(d) for d in entry.get("dependencies", []) if isinstance(d, str)
+            )
+    return everywhere, scoped
+
+
+def system_names(p: Project) -> list[PackageName]:
+    system = p.data.get("tool", {}).get("uvtorch", {}).get("system") or {}
+    return sorted(canonicalize_name(n) for n in system)
+
+
 def system_torch_not_excluded(p: Project) -> Iterator[Finding]:
-    system = p.data.get("tool", {}).get("uvtorch", {}).get("system")
-    if not system:
+    names = system_names(p)
+    if not names:
         return
-    excluded = {canonicalize_name(x) for x in p.uv.get("exclude-dependencies", [])}
-    for name in sorted(system):
-        if canonicalize_name(name) not in excluded:
+    excluded, scoped = exclusions(p)
+    if SYSTEM_EXTRA in p.extras:  # next to index extras: scoped to the system extra's packages
+        for req in p.extras[SYSTEM_EXTRA]:
+            missing = [n for n in names if n not in excluded
+                       and n not in scoped.get(canonicalize_name(req.name), set())]
+            if missing:
+                yield Finding(
+                    "system-torch-not-excluded", ERROR, "[tool.uv] exclude-dependencies",
+                    f"{req.name} in the system extra keeps its requirements on "
+                    f"{', '.join(missing)}, so uv may install them from an index instead of "
+                    "using the environment's",
+                    f'add {{ package = {{ name = "{req.name}" }}, dependencies = '
+                    f'{_toml_list(missing)} }}',
+                )
+        return
+    for name in names:
+        if name not in excluded:
             yield Finding(
                 "system-torch-not-excluded", ERROR, "[tool.uv] exclude-dependencies",
                 f"{name} should come from the environment ([tool.uvtorch] system) but uv may "
                 "resolve and install another one",
                 f"add \"{name}\" to [tool.uv] exclude-dependencies",
             )
+
+
+def _toml_list(names: Iterable[str]) -> str:
+    return "[" + ", ".join(f'"{n}"' for n in names) + "]"
+
+
+def _edge_holds(marker: str | None, conflict_extra: str) -> bool:
+    """Whether a lock edge can be followed with the system extra on some platform."""
+    if not marker:
+        return True
+    try:
+        parsed = Marker(marker)
+        return any(
+            parsed.evaluate(dict(_MACOS, **env, extra=conflict_extra))
+            for env in _PLATFORM_ENVS.values()
+        )
+    except (InvalidMarker, ValueError, TypeError):
+        return True
+
+
+class Carrier(NamedTuple):
+    """A locked package through which the system extra would get an index's torch."""
+
+    package: PackageName  # requires one of the environment's packages
+    pulls: tuple[PackageName, ...]
+    path: tuple[PackageName, ...]  # from the system extra down to `package`
+
+
+def system_extra_carriers(p: Project) -> list[Carrier]:
+    """Packages of the locked system extra that still require the environment's packages."""
+    names = set(system_names(p))
+    if not names or p.lock is None or SYSTEM_EXTRA not in p.extras:
+        return []
+    project = canonicalize_name(str(p.data.get("project", {}).get("name", "")))
+    by_name: dict[PackageName, list[Mapping[str, Any]]] = {}
+    for package in p.lock.get("package", []):
+        by_name.setdefault(canonicalize_name(str(package.get("name", ""))), []).append(package)
+    roots = by_name.get(project, [])
+    if not roots:
+        return []
+    conflict_extra = f"extra-{len(project)}-{project}-{SYSTEM_EXTRA}"
+    start = roots[0].get("optional-dependencies", {}).get(SYSTEM_EXTRA, [])
+    paths: dict[PackageName, tuple[PackageName, ...]] = {}
+    queue: list[Mapping[str, Any]] = []
+    for edge in start:
+        name = canonicalize_name(str(edge.get("name", "")))
+        if name not in paths and _edge_holds(edge.get("marker"), conflict_extra):
+            paths[name] = (name,)
+            queue.append(edge)
+    carriers: dict[PackageName, set[PackageName]] = {}
+    while queue:
+        edge = queue.pop(0)
+        name = canonicalize_name(str(edge.get("name", "")))
+        for package in by_name.get(name, []):
+            edges = list(package.get("dependencies", []))
+            for extra in edge.get("extra", []):
+                edges += package.get("optional-dependencies", {}).get(extra, [])
+            for child in edges:
+                child_name = canonicalize_name(str(child.get("name", "")))
+                if not _edge_holds(child.get("marker"), conflict_extra):
+                    continue
+                if child_name in names:
+                    carriers.setdefault(name, set()).add(child_name)
+                    continue
+                if child_name not in paths:
+                    paths[child_name] = (*paths[name], child_name)
+                    queue.append(child)
+    return [Carrier(n, tuple(sorted(pulls)), paths[n]) for n, pulls in sorted(carriers.items())]
+
+
+def lock_system_extra_pulls_torch(p: Project) -> Iterator[Finding]:
+    for carrier in system_extra_carriers(p):
+        chain = " -> ".join((*carrier.path, carrier.pulls[0]))
+        yield Finding(
+            "lock-system-extra-pulls-torch", ERROR, f"uv.lock: {carrier.package}",
+            f"the system extra pulls {', '.join(carrier.pulls)} from an index ({chain}), so "
+            "`uv sync --extra system` installs a second torch over the environment's",
+            f'add {{ package = {{ name = "{carrier.package}" }}, dependencies = '
+            f'{_toml_list(carrier.pulls)} }} to [tool.uv] exclude-dependencies (uvtorch check '
+            "--fix does), then uv lock",
+        )
 
 
 def system_torch_mismatch(p: Project) -> Iterator[Finding]:
@@ -589,6 +709,7 @@ CHECKS: tuple[Check, ...] = (
     nightly_without_triton_source,
     system_torch_not_excluded,
     system_torch_mismatch,
+    lock_system_extra_pulls_torch,
     lock_cuda_without_nvidia,
     lock_missing_platform_wheel,
 )

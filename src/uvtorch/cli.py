@@ -75,6 +75,27 @@ def _choice_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _system_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags init and add share for `-a system`: where the environment's torch is."""
+    from uvtorch.imagetorch import SYSTEM_LAYOUTS
+
+    parser.add_argument(
+        "--system-torch", metavar="VERSION",
+        help="with -a system: the torch version the image has (e.g. 2.5.0a0+872d972e41.nv24.08), "
+        "when uvtorch runs outside the image",
+    )
+    parser.add_argument(
+        "--python-executable", metavar="PATH",
+        help="with -a system: the interpreter whose torch to use (default: python3 on PATH)",
+    )
+    parser.add_argument(
+        "--system-layout", choices=SYSTEM_LAYOUTS, metavar="LAYOUT",
+        help="with -a system and --system-torch: where the image keeps torch, "
+        "base-interpreter (e.g. NGC) or image-venv, so the README shows that layout's "
+        "commands first (probed when uvtorch runs in the image)",
+    )
+
+
 def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `wanted`'s arguments are built (start-up time: one command runs)."""
     parser = _Parser(
@@ -139,6 +160,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     if wanted == "add":  # arguments only for the command being run
         add.add_argument("directory", nargs="?", default=".", metavar="DIR")
         _choice_flags(add)
+        _system_flags(add)
         add.add_argument("--torch", metavar="SPEC",
                          help="change the torch spec of every extra (e.g. to a release that has "
                          "the new accelerator)")
@@ -171,8 +193,6 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if wanted == "init":  # arguments only for the command being run
-        from uvtorch.imagetorch import SYSTEM_LAYOUTS
-
         init.add_argument(
             "directory", nargs="?", default=".", metavar="DIR",
             help="where to create the project (default: the current folder)",
@@ -208,21 +228,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "--nightly-date", metavar="YYYYMMDD",
             help="with --channel nightly: pin the nightly of that day",
         )
-        init.add_argument(
-            "--system-torch", metavar="VERSION",
-            help="with -a system: the torch version the image has (e.g. 2.5.0a0+872d972e41.nv24.08), "
-            "when init runs outside the image",
-        )
-        init.add_argument(
-            "--python-executable", metavar="PATH",
-            help="with -a system: the interpreter whose torch to use (default: python3 on PATH)",
-        )
-        init.add_argument(
-            "--system-layout", choices=SYSTEM_LAYOUTS, metavar="LAYOUT",
-            help="with -a system and --system-torch: where the image keeps torch, "
-            "base-interpreter (e.g. NGC) or image-venv, so the README shows that layout's "
-            "commands first (probed when init runs in the image)",
-        )
+        _system_flags(init)
         init.add_argument(
             "--template", metavar="DIR|NAME",
             help="start from a template: a built-in name (see --list-templates) or a folder with "
@@ -313,7 +319,12 @@ def _run_check(args: argparse.Namespace) -> int:
 
     folder = Path(args.directory)
     project = read_project(folder, load())
-    if project.data.get("tool", {}).get("uvtorch", {}).get("system"):
+    # A project with a system extra next to index extras is checked on laptops too: its
+    # environment is compared only when --python-executable names the image's interpreter.
+    combined = "system" in project.data.get("project", {}).get("optional-dependencies", {})
+    if project.data.get("tool", {}).get("uvtorch", {}).get("system") and (
+        args.python_executable or not combined
+    ):
         from uvtorch.imagetorch import probe
 
         venv = folder / ".venv" / "bin" / "python"
@@ -379,7 +390,8 @@ def _run_add(args: argparse.Namespace) -> int:
     }
     if not any(additions.values()) and not args.torch:
         raise UsageError("Nothing to add.", "Give -a, -p, -k or --torch (see uvtorch add --help).")
-    files, done, plan = add(folder, additions, args.torch, load())
+    files, done, plan = add(folder, additions, args.torch, load(),
+                            with_system=lambda answers: _with_system(answers, args))
     before = (folder / "pyproject.toml").read_text(encoding="utf-8")
     sys.stdout.writelines(difflib.unified_diff(
         before.splitlines(keepends=True), files["pyproject.toml"].splitlines(keepends=True),
@@ -465,7 +477,7 @@ def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
         if given:
             raise UsageError(
                 f"{given[0]} applies only to -a system (the torch a container image has).",
-                f"Add -a system instead of the other accelerators, or drop {given[0]}.",
+                f"Add -a system (an extra next to the index accelerators), or drop {given[0]}.",
             )
         return answers
     from uvtorch.catalog import load
@@ -511,7 +523,8 @@ def _summary(project: "Project", target: Path) -> str:
     lines.append(f"  {plan.torch} for Python {plan.requires_python}")
     for extra in plan.extras:
         names = ", ".join(p.name for p in extra.packages)
-        lines.append(f"  extra {extra.name}: {names}  ({extra.url})")
+        where = extra.url or f"torch from the environment: {plan.answers.system[0]}"
+        lines.append(f"  extra {extra.name}: {names}  ({where})")
     platforms = ", ".join(plan.answers.platforms) or "all (linux, macOS, Windows)"
     lines.append(f"  platforms: {platforms}")
     lines.append(f"  files: {', '.join(project.files)}")

@@ -4,7 +4,9 @@ Edits go through tomlkit, so comments, order and formatting of everything else s
 were. Repairs: a PyPI-style PyTorch index made explicit, a missing conflict set added, and a
 lock whose CUDA torch lost its nvidia-* requirements given a [[tool.uv.dependency-metadata]]
 override read from the real x86_64 wheel's METADATA on the index (PEP 658 `.metadata` file,
-or the wheel itself): that also covers nightlies no static catalog can know.
+or the wheel itself): that also covers nightlies no static catalog can know. For a project
+using the environment's torch: the missing `exclude-dependencies`, global or scoped to the
+packages through which the lock's system extra would get an index's torch.
 """
 
 import io
@@ -18,8 +20,19 @@ from typing import Any
 import tomlkit
 from tomlkit.items import Table
 
-from uvtorch.check import Finding, Project, pytorch_variant
+from packaging.utils import canonicalize_name
+
+from uvtorch.check import (
+    SYSTEM_EXTRA,
+    Finding,
+    Project,
+    system_names,
+    exclusions,
+    pytorch_variant,
+    system_extra_carriers,
+)
 from uvtorch.errors import UvtorchError
+from uvtorch.names import PackageName
 from uvtorch.render import padded_inline
 
 Fetch = Callable[[str], bytes | None]
@@ -125,4 +138,45 @@ def apply_fixes(project: Project, findings: list[Finding], get: Fetch = fetch) -
             metadata = uv.setdefault("dependency-metadata", tomlkit.aot())
             metadata.append(entry)
             done.append(f"added a dependency-metadata override for torch {version} from {url}")
+    if ids & {"lock-system-extra-pulls-torch", "system-torch-not-excluded"}:
+        done += _exclude_system_packages(project, _uv(doc))
     return tomlkit.dumps(doc), done
+
+
+def _exclude_system_packages(project: Project, uv: Table) -> list[str]:
+    """Keep the environment's packages out of what uv resolves (see check.exclusions)."""
+    names = system_names(project)
+    excluded, scoped = exclusions(project)
+    wanted: dict[str, list[str]] = {}
+    if SYSTEM_EXTRA not in project.extras:
+        missing = [n for n in names if n not in excluded]
+        if missing:
+            array = uv.setdefault("exclude-dependencies", tomlkit.array())
+            for name in missing:
+                array.append(name)
+            return [f"excluded {', '.join(missing)} from the lock (the environment has them)"]
+        return []
+    for req in project.extras[SYSTEM_EXTRA]:
+        owner = PackageName(canonicalize_name(req.name))
+        missing = [n for n in names if n not in excluded and n not in scoped.get(owner, set())]
+        if missing:
+            wanted.setdefault(owner, []).extend(missing)
+    for carrier in system_extra_carriers(project):
+        wanted.setdefault(carrier.package, []).extend(
+            n for n in carrier.pulls if n not in wanted.get(carrier.package, [])
+        )
+    if not wanted:
+        return []
+    array = uv.get("exclude-dependencies")
+    if array is None:
+        array = tomlkit.array()
+        uv.add("exclude-dependencies", array)
+    for package, pulls in wanted.items():
+        entry = padded_inline(package=padded_inline(name=package), dependencies=sorted(set(pulls)))
+        array.add_line(entry, indent=" " * 4)
+    array.add_line(indent="")
+    return [
+        f"made {package} drop its requirements on {', '.join(sorted(set(pulls)))} "
+        "(the system extra uses the environment's)"
+        for package, pulls in wanted.items()
+    ]

@@ -50,9 +50,12 @@ def template_context(plan: Plan) -> dict[str, Any]:
         "overrides": plan.overrides,
         "required_uv": str(plan.required_uv),
         "system": dict(plan.system),
-        "excluded": plan.excluded,
+        "excluded": plan.excluded or tuple(str(n) for n, _ in plan.system),
         "python_executable": plan.answers.python_executable,
         "system_layout": plan.answers.system_layout,
+        "excluded_from": [str(name) for name, _ in plan.excluded_from],
+        "system_sync": "uv sync --extra system" if plan.extras else "uv sync",
+        "system_run": "uv run --extra system" if plan.extras else "uv run",
         **image_interpreters(plan.answers),
         "kernels": [k for k in plan.kernels if k.match_torch or k.build_requires],
         "kernel_extra": next(

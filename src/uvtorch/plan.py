@@ -92,6 +92,8 @@ class Plan(NamedTuple):
     # `-a system` only: torch comes from the machine's environment, never from an index.
     dependencies: tuple[str, ...] = ()  # [project] dependencies
     excluded: tuple[str, ...] = ()  # packages the environment provides: kept out of the lock
+    # system next to index extras: (package, the image's packages it must not pull)
+    excluded_from: tuple[tuple[PackageName, tuple[str, ...]], ...] = ()
     system: tuple[tuple[str, str | None], ...] = ()  # (name, expected version or None)
     kernels: tuple[KernelBuild, ...] = ()
     flat_indexes: tuple[tuple[str, str], ...] = ()  # (name, url) of wheel pages for kernels
@@ -108,7 +110,10 @@ SYSTEM = "system"
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     """Validate `answers` against `catalog` and decide the whole project."""
     project = check_name(answers.name)
-    if SYSTEM in (a.strip().lower() for a in answers.accelerators):
+    chosen = [a.strip().lower() for a in answers.accelerators]
+    if SYSTEM in chosen:
+        if any(a != SYSTEM for a in chosen):
+            return _combined_plan(answers, project, catalog)
         return _system_plan(answers, project, catalog)
     # What an earlier -a system project recorded means nothing for index builds.
     answers = answers._replace(system=(), system_layout=None)
@@ -728,37 +733,31 @@ def _system_pins(answers: Answers) -> dict[PackageName, str | None]:
     return pins
 
 
-def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
-    """A project that uses the torch already installed (a container image's), never another.
+class _SystemPart(NamedTuple):
+    """What a `-a system` answer contributes, validated: the image's packages and dependents."""
 
-    uv's `exclude-dependencies` keeps torch and the image's torch-family packages out of the
-    lock, so no dependent can pull a second torch. It applies to the whole project (or to
-    named packages' dependencies), never to one extra, which is why `system` cannot share a
-    project with index-built accelerators.
-    """
-    others = [a for a in answers.accelerators if a.strip().lower() != SYSTEM]
-    if others:
-        raise UsageError(
-            f"-a system cannot be combined with -a {' -a '.join(others)}.",
-            "uv keeps the image's torch out of the lock with exclude-dependencies, which "
-            "applies to the whole project or to named packages, never to one extra: the other "
-            "extras would lose their torch, or any dependency that requires torch would bring "
-            "PyPI's torch into the image. Make a separate project for the image.",
-        )
-    if answers.kernels:
-        raise UsageError(
-            f"-k {' -k '.join(answers.kernels)} cannot be used with -a system.",
-            "uvtorch builds kernels against the torch in uv.lock (extra-build-dependencies "
-            "with match-runtime), and a system project has no torch in its lock. Drop -k and "
-            "build the kernel against the image's torch inside the project's environment "
-            "(uv pip install --no-build-isolation NAME).",
-        )
+    pins: dict[PackageName, str | None]  # torch-family name -> the image's version
+    torch_version: str
+    minor: Version
+    dependents: tuple[str, ...]  # requirements of the other packages (-p), sorted
+    dependent_names: tuple[PackageName, ...]  # their names, in the same order
+
+
+def _system_part(answers: Answers, catalog: Catalog) -> _SystemPart:
     from uvtorch.imagetorch import SYSTEM_LAYOUTS
 
     if answers.system_layout is not None and answers.system_layout not in SYSTEM_LAYOUTS:
         raise UsageError(
             f"Unknown system layout '{answers.system_layout}'.",
             f"Use one of: {', '.join(SYSTEM_LAYOUTS)} (where the image keeps its torch).",
+        )
+    if answers.kernels:
+        raise UsageError(
+            f"-k {' -k '.join(answers.kernels)} cannot be used with -a system.",
+            "uvtorch builds kernels against the torch in uv.lock (extra-build-dependencies "
+            "with match-runtime), and the image's torch is never in the lock. Drop -k and "
+            "build the kernel against the image's torch inside the project's environment "
+            "(uv pip install --no-build-isolation NAME).",
         )
     pins = _system_pins(answers)
     torch_version = pins.get(TORCH)
@@ -768,12 +767,8 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
             "Run init with the image's interpreter (--python-executable PATH) or give "
             "--system-torch VERSION (e.g. 2.5.0a0+872d972e41.nv24.08).",
         )
-    minor = Version(f"{Version(torch_version).major}.{Version(torch_version).minor}")
-    releases = [r for r in catalog.releases if r.minor == minor] or [catalog.releases[-1]]
-    python = answers.python and check_python(answers.python, releases)
-    python = python or check_python(None, releases)
-    notes: list[str] = []
     dependents: list[str] = []
+    names: list[PackageName] = []
     for text in answers.packages:
         req = check_requirement(text)
         name = package_name(req.name)
@@ -791,6 +786,7 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
                 )
             continue
         dependents.append(written(req, text))
+        names.append(name)
         dependent = catalog.dependents.get(name)
         for needed in dependent.needs if dependent else ():
             if needed not in pins:
@@ -800,30 +796,53 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
                     f"Install {needed} in the image; with --system-torch, add -p {needed} if "
                     "the image has it.",
                 )
-    excluded = tuple(sorted(pins))
-    notes.append(
-        f"torch {torch_version} comes from the environment; {', '.join(excluded)} "
-        "are kept out of the lock (exclude-dependencies)."
+    version = Version(torch_version)
+    pairs = sorted(zip(dependents, names, strict=True))
+    return _SystemPart(
+        pins=pins,
+        torch_version=torch_version,
+        minor=Version(f"{version.major}.{version.minor}"),
+        dependents=tuple(text for text, _ in pairs),
+        dependent_names=tuple(name for _, name in pairs),
     )
+
+
+def _system_answers(answers: Answers, part: _SystemPart) -> tuple[str, ...]:
+    return tuple(f"{n}=={v}" if v else str(n) for n, v in sorted(part.pins.items()))
+
+
+def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
+    """A project that uses the torch already installed (a container image's), never another.
+
+    uv's `exclude-dependencies` keeps torch and the image's torch-family packages out of the
+    lock, so no dependent can pull a second torch.
+    """
+    part = _system_part(answers, catalog)
+    releases = [r for r in catalog.releases if r.minor == part.minor] or [catalog.releases[-1]]
+    python = answers.python and check_python(answers.python, releases)
+    python = python or check_python(None, releases)
+    excluded = tuple(sorted(part.pins))
+    notes = [
+        f"torch {part.torch_version} comes from the environment; {', '.join(excluded)} "
+        f"{'is' if len(excluded) == 1 else 'are'} kept out of the lock (exclude-dependencies)."
+    ]
     resolved = answers._replace(
         name=project,
         python=python,
         torch=None,
         accelerators=(SYSTEM,),
-        packages=tuple(sorted(dependents)),
+        packages=part.dependents,
         platforms=(),
         index_url=None,
-        system=tuple(
-            f"{n}=={v}" if v else str(n) for n, v in sorted(pins.items())
-        ),
+        system=_system_answers(answers, part),
     )
     return Plan(
         answers=resolved,
         project=project,
         package=import_name(project),
         requires_python=python,
-        torch=f"torch=={torch_version}",
-        releases=(minor,),
+        torch=f"torch=={part.torch_version}",
+        releases=(part.minor,),
         extras=(),
         overrides=(),
         environments=(),
@@ -831,9 +850,71 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
             catalog.uv_features[f] for f in ("exclude-dependencies", "required-version")
         ),
         notes=tuple(notes),
-        dependencies=tuple(sorted(dependents)),
+        dependencies=part.dependents,
         excluded=excluded,
-        system=tuple(sorted(pins.items())),
+        system=tuple(sorted(part.pins.items())),
+    )
+
+
+def _combined_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
+    """Index accelerators plus a `system` extra that uses the image's torch.
+
+    uv cannot exclude a package for one extra, but it can drop named packages' requirements
+    on torch (`exclude-dependencies` entries scoped to a package). The system extra lists the
+    other packages only; each of them, and every package the catalog knows they pull torch
+    through, loses its requirements on the image's packages. The index extras list torch and
+    its companions themselves, so they keep them. A dependency the catalog does not know
+    could still pull PyPI's torch into the system extra: `uvtorch check` finds that in the
+    lock and names the package to add.
+    """
+    part = _system_part(answers, catalog)
+    others = tuple(a for a in answers.accelerators if a.strip().lower() != SYSTEM)
+    index_plan = make_plan(answers._replace(accelerators=others), catalog)
+    extra_name = package_name(SYSTEM)
+    if any(e.name == SYSTEM for e in index_plan.extras):
+        raise UsageError("An accelerator extra is already named system.", "Rename it.")
+    excluded = tuple(sorted(part.pins))
+    through: list[PackageName] = []
+    for name in part.dependent_names:
+        dependent = catalog.dependents.get(name)
+        for carrier in (name, *(dependent.pulls_torch_through if dependent else ())):
+            if carrier not in through:
+                through.append(carrier)
+    system_extra = Extra(
+        accelerator=SYSTEM,
+        name=ExtraName(SYSTEM),
+        index_name="",
+        url="",
+        marker=None,
+        fallback=(),
+        packages=tuple(
+            Package(name=n, requirement=r, from_index=False)
+            for n, r in zip(part.dependent_names, part.dependents, strict=True)
+        ),
+    )
+    notes = [
+        *index_plan.notes,
+        f"The {extra_name} extra uses the environment's torch {part.torch_version}: "
+        f"{', '.join(through) or 'no package'} lose their requirements on "
+        f"{', '.join(excluded)} (scoped exclude-dependencies). After uv lock, uvtorch check "
+        "finds any other dependency that would pull PyPI's torch into it.",
+    ]
+    resolved = index_plan.answers._replace(
+        accelerators=(*index_plan.answers.accelerators, SYSTEM),
+        system=_system_answers(answers, part),
+        system_layout=answers.system_layout,
+        python_executable=answers.python_executable,
+    )
+    features = {f.what: f for f in index_plan.uv_features}
+    for key in ("scoped-exclude-dependencies", "conflicts"):
+        features[catalog.uv_features[key].what] = catalog.uv_features[key]
+    return index_plan._replace(
+        answers=resolved,
+        extras=(*index_plan.extras, system_extra),
+        uv_features=tuple(features.values()),
+        notes=tuple(notes),
+        system=tuple(sorted(part.pins.items())),
+        excluded_from=tuple((n, excluded) for n in through),
     )
 
 

@@ -68,7 +68,7 @@ def _project(plan: Plan) -> Table:
     project = tomlkit.table()
     project.add("name", plan.project)
     project.add("version", "0.1.0")
-    if plan.system:
+    if plan.system and not plan.extras:
         project.add("description", "A PyTorch project using the torch installed in its environment.")
         project.add("readme", "README.md")
         project.add("requires-python", plan.requires_python)
@@ -88,7 +88,9 @@ def _project(plan: Plan) -> Table:
         project,
         "torch lives only in the accelerator extras below, so a plain `uv sync` installs no "
         "torch at all (never PyPI's multi-GB CUDA build). Choose one: "
-        f"`uv sync --extra {plan.extras[0].name}`.",
+        f"`uv sync --extra {plan.extras[0].name}`."
+        + (" The system extra uses the torch of the environment it runs in (see "
+           "[tool.uvtorch] and README.md)." if plan.system else ""),
     )
     project.add("dependencies", tomlkit.array())
     extras = tomlkit.table()
@@ -133,9 +135,26 @@ def _uv(plan: Plan) -> Table:
         outer.add_line(conflict)
         outer.add_line(indent="")
         uv.add("conflicts", outer)
+    if plan.excluded_from:
+        _comment_lines(
+            uv,
+            "The system extra uses the environment's torch (see [tool.uvtorch]): these "
+            "packages lose their requirements on it, in every extra, so it is never resolved "
+            "for the system extra. The other extras list torch themselves and keep it.",
+        )
+        exclusions = tomlkit.array()
+        for package, names in plan.excluded_from:
+            exclusions.add_line(
+                padded_inline(package=padded_inline(name=str(package)), dependencies=list(names)),
+                indent=" " * 4,
+            )
+        exclusions.add_line(indent="")
+        uv.add("exclude-dependencies", exclusions)
     uv.add("sources", _sources(plan))
     indexes = tomlkit.aot()
     for extra in plan.extras:
+        if not extra.url:
+            continue  # the system extra: no index
         index = tomlkit.table()
         index.add("name", extra.index_name)
         index.add("url", extra.url)
