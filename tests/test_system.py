@@ -442,3 +442,14 @@ def test_check_fixes_a_system_extra_package_without_its_exclusion(
     assert "fixed: made ultralytics drop its requirements on torch, torchvision" in (
         capsys.readouterr().out)
     assert main(["check", str(project)]) == 0
+
+
+def test_the_images_python_must_be_in_requires_python(
+    tmp_path: Path, image_python: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["init", str(tmp_path / "p"), "--yes", "-a", "cpu", "-a", "system",
+                 "--python-executable", str(image_python), "--python", ">=3.99"])
+    err = capsys.readouterr().err
+    assert code == 2 and "is outside requires-python >=3.99" in err
+    assert f"--python '>={sys.version_info[0]}.{sys.version_info[1]}'" in err
+    assert not (tmp_path / "p").exists()

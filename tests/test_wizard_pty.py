@@ -144,3 +144,22 @@ def test_declining_the_summary_writes_nothing(tmp_path: Path) -> None:
     assert code == 1
     assert "nothing was written" in output
     assert not target.exists()
+
+
+def test_system_asks_only_what_the_environment_does_not_answer(tmp_path: Path) -> None:
+    """-a system on a terminal: no torch release, Python, kernel or platform questions."""
+    target = tmp_path / "ngc"
+    term = Terminal("init", str(target), "-a", "system", "--system-torch",
+                    "2.5.0a0+872d972e41.nv24.08")
+    screen = term.answer("Project name", ENTER)
+    screen += term.answer("torch-family", DOWN, DOWN, SPACE, ENTER)  # torchvision
+    screen += term.answer("Other packages", "ultralytics", ENTER)
+    summary = term.answer("Write these files", ENTER)
+    for never in ("PyTorch release", "Python versions", "Kernels", "Platforms"):
+        assert never not in screen + summary
+    assert "torchvision  (the environment's)" in screen
+    code, output = term.finish()
+    assert code == 0, output
+    pyproject = (target / "pyproject.toml").read_text()
+    assert 'exclude-dependencies = [\n    "torch",\n    "torchvision",\n]' in pyproject
+    assert '"ultralytics",' in pyproject

@@ -496,6 +496,19 @@ def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
 
     found = probe(answers.python_executable)
     major, minor = (int(x) for x in found.python.split("."))
+    if answers.python:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            admitted = SpecifierSet(answers.python).contains(found.python, prereleases=True)
+        except InvalidSpecifier:
+            admitted = True  # the plan reports a bad spec in its own words
+        if not admitted:
+            raise UsageError(
+                f"The environment's Python {found.python} ({found.executable}) is outside "
+                f"requires-python {answers.python}, so the project could not be installed there.",
+                f"Give --python '>={found.python}' (or a range that includes {found.python}).",
+            )
     return answers._replace(
         system=tuple(f"{n}=={v}" for n, v in sorted(found.packages.items())),
         python_executable=found.interpreter,

@@ -90,8 +90,21 @@ def _message(check: Callable[[], object]) -> "bool | str":
     return True
 
 
+SYSTEM = "system"  # -a system: the environment's torch, not a build from an index
+
+
+def _index_builds(answers: Answers) -> tuple[str, ...]:
+    """The accelerators that are builds on an index (all but `system`)."""
+    return tuple(a for a in answers.accelerators if a != SYSTEM)
+
+
+def _system_only(answers: Answers) -> bool:
+    """torch, Python and platforms then come from the environment: nothing to ask."""
+    return answers.accelerators == (SYSTEM,)
+
+
 def _releases(answers: Answers, catalog: Catalog) -> list[Release]:
-    _, patches = check_torch(answers.torch, answers.accelerators or ("cpu",), catalog)
+    _, patches = check_torch(answers.torch, _index_builds(answers) or ("cpu",), catalog)
     return [r for r in catalog.releases if any(p in patches for p in r.patches)]
 
 
@@ -107,7 +120,9 @@ def ask_name(answers: Answers, catalog: Catalog, prompter: Prompter, q: Question
 
 
 def ask_torch(answers: Answers, catalog: Catalog, prompter: Prompter, q: Question) -> Answers:
-    chosen = answers.accelerators
+    if _system_only(answers):
+        return answers
+    chosen = _index_builds(answers)
     choices = []
     for release in reversed(catalog.releases):
         value = minor_range(release.minor)
@@ -129,6 +144,8 @@ def ask_torch(answers: Answers, catalog: Catalog, prompter: Prompter, q: Questio
 
 
 def ask_python(answers: Answers, catalog: Catalog, prompter: Prompter, q: Question) -> Answers:
+    if _system_only(answers):
+        return answers
     releases = _releases(answers, catalog)
     default = answers.python or check_python(None, releases)
     python = prompter.text(
@@ -182,10 +199,14 @@ def ask_accelerators(
 def ask_companions(
     answers: Answers, catalog: Catalog, prompter: Prompter, q: Question
 ) -> Answers:
-    releases = _releases(answers, catalog)
+    releases = [] if _system_only(answers) else _releases(answers, catalog)
     current = _companion_names(answers, catalog)
     choices = []
     for name in sorted(catalog.companions):
+        if _system_only(answers):  # whatever the environment has, at its version
+            choices.append(Choice(title=f"{name}  (the environment's)", value=name,
+                                  checked=name in current))
+            continue
         versions = sorted(
             {str(v) for r in releases for v in r.companions.get(name, {}).values()}, key=Version
         )
@@ -226,8 +247,8 @@ def ask_kernels(answers: Answers, catalog: Catalog, prompter: Prompter, q: Quest
     from uvtorch.kernels import load_kernels
 
     families = {catalog.family_of(a) for a in answers.accelerators}
-    if not families & {"cuda", "rocm"}:
-        return answers
+    if not families & {"cuda", "rocm"} or SYSTEM in answers.accelerators:
+        return answers  # with -a system, kernels cannot be built (no torch in the lock)
     recipes = load_kernels().recipes
     choices = [
         Choice(title=f"{name}  ({', '.join(r.families)})", value=name,
@@ -240,6 +261,8 @@ def ask_kernels(answers: Answers, catalog: Catalog, prompter: Prompter, q: Quest
 
 
 def ask_platforms(answers: Answers, catalog: Catalog, prompter: Prompter, q: Question) -> Answers:
+    if _system_only(answers):
+        return answers  # the environment's platform
     chosen = answers.platforms or tuple(catalog.platforms)
     choices = [Choice(title=p, value=p, checked=p in chosen) for p in catalog.platforms]
     picked = prompter.checkbox(
