@@ -453,3 +453,18 @@ def test_the_images_python_must_be_in_requires_python(
     assert code == 2 and "is outside requires-python >=3.99" in err
     assert f"--python '>={sys.version_info[0]}.{sys.version_info[1]}'" in err
     assert not (tmp_path / "p").exists()
+
+
+def test_a_mixed_project_replays_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert main(["init", str(first), "--yes", "-a", "cpu", "-a", "cu128", "-a", "system",
+                 "--system-torch", NGC, "--system-layout", "image-venv",
+                 "--python-executable", "/opt/venv/bin/python",
+                 "-p", "torchvision", "-p", "ultralytics"]) == 0
+    assert main(["init", str(again), "--yes", "--answers", str(first / ".uvtorch.toml"),
+                 "-n", "first"]) == 0
+    capsys.readouterr()
+    for path in sorted(p for p in first.rglob("*") if p.is_file()):
+        assert (again / path.relative_to(first)).read_bytes() == path.read_bytes(), path
