@@ -145,7 +145,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         check.add_argument(
             "--fix", action="store_true",
             help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
-            "overrides read from the index) in place, and print the diff",
+            "overrides read from the index, exclude-dependencies for the environment's torch) "
+            "in place, and print the diff",
         )
     add = commands.add_parser(
         "add",
