@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
+from tomlread import loads
 from uvtorch.catalog import load
 from uvtorch.detect import (
     ENV_CUDA_DRIVER,
@@ -49,20 +50,6 @@ from uvtorch.detect import (
 )
 from uvtorch.probe import SystemReader, probe
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomlkit
-
-    def _toml(text: str) -> dict[str, Any]:
-        return tomlkit.parse(text).unwrap()
-
-else:
-
-    def _toml(text: str) -> dict[str, Any]:
-        return tomllib.loads(text)
-
-
 FIXTURES = Path(__file__).parent / "fixtures" / "detect"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.toml").is_file())
 NULL = "<null>"  # expected.toml's spelling of JSON null
@@ -85,7 +72,7 @@ class FixtureReader:
         self.folder = folder
         self.calls: list[str] = []
         env_file = folder / "env.toml"
-        self.environ = _toml(env_file.read_text()) if env_file.is_file() else {}
+        self.environ = loads(env_file.read_text()) if env_file.is_file() else {}
         self.pci: dict[str, tuple[str, str]] = {}
         pci_file = folder / "sys-bus-pci-devices.txt"
         if pci_file.is_file():
@@ -133,7 +120,7 @@ class FixtureReader:
 def case(name: str) -> tuple[Detection, dict[str, Any]]:
     folder = FIXTURES / name
     detection = detect(probe(FixtureReader(folder)))
-    return detection, _toml((folder / "expected.toml").read_text())
+    return detection, loads((folder / "expected.toml").read_text())
 
 
 def assert_subset(expected: Any, actual: Any, where: str = "") -> None:
@@ -158,7 +145,7 @@ def assert_subset(expected: Any, actual: Any, where: str = "") -> None:
 CHOICES = [
     pytest.param(name, minor, id=f"{name}-torch{minor}")
     for name in CASES
-    for minor in _toml((FIXTURES / name / "expected.toml").read_text()).get("choice", {})
+    for minor in loads((FIXTURES / name / "expected.toml").read_text()).get("choice", {})
 ]
 
 

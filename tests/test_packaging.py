@@ -9,18 +9,24 @@ from pathlib import Path
 
 import pytest
 
+from fakeindex import find_uv_bin
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.e2e
 def test_an_installed_wheel_ships_and_renders_every_template(tmp_path: Path) -> None:
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300)
+    # uv (a test dependency) rather than pip, which a uv-made venv does not have; the build
+    # backend (hatchling, also a test dependency) runs in this interpreter, without an index.
+    uv = [find_uv_bin(), "--quiet", "--no-config"]
+    subprocess.run([*uv, "build", "--wheel", "--no-build-isolation", "--python", sys.executable,
+                    "--out-dir", str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300)
     wheel = next((tmp_path / "dist").glob("uvtorch-*.whl"))
-    # --target installs and byte-compiles like a normal install, into a folder of our own.
-    subprocess.run([*pip, "install", "--no-deps", "-q", "--target", str(tmp_path / "site"),
-                    str(wheel)], check=True, timeout=300)
+    # --target installs into a folder of our own; --compile-bytecode as pip and most
+    # installers do, which is what once made init render .pyc files.
+    subprocess.run([*uv, "pip", "install", "--no-deps", "--offline", "--compile-bytecode",
+                    "--python", sys.executable, "--target", str(tmp_path / "site"), str(wheel)],
+                   check=True, timeout=300)
     assert (tmp_path / "site" / "uvtorch" / "templates" / "training" / "uvtorch-template.toml").is_file()
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
     for template in ("minimal", "training", "notebook"):

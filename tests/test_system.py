@@ -8,6 +8,7 @@ image's packages.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from uvtorch.answers import Answers
 from uvtorch.catalog import load
 from uvtorch.cli import main
 from uvtorch.errors import NoBuild, UsageError
-from uvtorch.imagetorch import probe
+from uvtorch.imagetorch import _PROBE, probe
 from uvtorch.plan import make_plan
 
 NGC = "2.5.0a0+872d972e41.nv24.8"  # PEP 440 normal form of NGC's 2.5.0a0+872d972e41.nv24.08
@@ -104,6 +105,9 @@ def test_probe_reads_the_interpreters_torch(image_python: Path) -> None:
     assert found.packages == {"torch": NGC, "torchvision": "0.20.0a0+afc54f7"}
     assert found.in_venv and found.torch_in_venv
     assert found.layout == "image-venv" and found.interpreter == str(image_python)
+    # The interpreter the venv was made from (on 3.10 sys._base_executable is the venv's own).
+    base = Path(found.base_executable)
+    assert base.is_file() and image_python.parent.parent not in base.parents
     assert found.python == f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -206,6 +210,13 @@ def test_syncing_into_the_image_venv_needs_inexact(
     assert subprocess.run([str(image), "-c", "import ultralytics, into_image"]).returncode == 0
 
 
+def _base_interpreter() -> Path:
+    """The interpreter this one's venv (if any) was made from, as the probe reports it."""
+    shown = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
+                           check=True)
+    return Path(json.loads(shown.stdout)["base_executable"])
+
+
 @pytest.mark.e2e
 def test_base_interpreter_flow_uses_the_base_torch(
     tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
@@ -217,7 +228,7 @@ def test_base_interpreter_flow_uses_the_base_torch(
     behaves the same way for this purpose: the base interpreter imports from it, a plain venv
     does not, and a `--system-site-packages` venv does.
     """
-    base = Path(getattr(sys, "_base_executable", sys.executable))
+    base = _base_interpreter()
     user_env = dict(uv_env, PYTHONUSERBASE=str(tmp_path / "userbase"))
     user_env.pop("PYTHONNOUSERSITE", None)
     site_dir = subprocess.run(
@@ -369,7 +380,7 @@ def test_a_system_extra_next_to_index_extras(
     project = tmp_path / "mixed"
     assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system",
                  "--python-executable", str(image), "--index-url", fake_index.pytorch_base,
-                 "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 "--torch", ">=2.9,<2.10", "-p", "torchvision", "-p", "ultralytics"]) == 0
     capsys.readouterr()
     run_uv(["lock"], cwd=project, env=uv_env)
     assert main(["check", str(project), "--python-executable", str(image)]) == 0
@@ -402,7 +413,8 @@ def test_check_finds_and_fixes_an_unknown_dependency_pulling_torch_into_the_syst
     """`detector` needs torch through `tensorkit`, which no catalog knows: the lock shows it."""
     project = tmp_path / "unknown"
     assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system", "--system-torch",
-                 NGC, "--index-url", fake_index.pytorch_base, "-p", "detector"]) == 0
+                 NGC, "--index-url", fake_index.pytorch_base, "--torch", ">=2.9,<2.10",
+                 "-p", "detector"]) == 0
     run_uv(["lock"], cwd=project, env=uv_env)
     capsys.readouterr()
     assert main(["check", str(project)]) == 1

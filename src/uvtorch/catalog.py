@@ -8,6 +8,7 @@ objects; deciding what to do with them is `plan.py`'s job.
 
 
 import re
+import sys
 from collections.abc import Mapping
 from typing import NamedTuple
 from functools import cache
@@ -187,11 +188,11 @@ def read_data(name: str) -> dict[str, Any]:
     takes 30 ms, a large share of the start-up budget. Python 3.10 falls back to tomlkit.
     """
     text = (_DATA / name).read_text(encoding="utf-8")
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
-        return tomlkit.parse(text).unwrap()
-    return tomllib.loads(text)
+
+        return tomllib.loads(text)
+    return tomlkit.parse(text).unwrap()  # Python 3.10
 
 
 def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Release:

@@ -31,10 +31,17 @@ for name in names:
     if name == "torch":
         torch_dir = os.path.realpath(str(dist.locate_file("")))
 prefix = os.path.realpath(sys.prefix)
+base = sys.executable
+if sys.prefix != sys.base_prefix:  # a venv: the interpreter it was made from
+    # sys._base_executable names the venv's own python before Python 3.11.
+    stems = ("python%d.%d" % sys.version_info[:2], "python3", "python", "python.exe")
+    candidates = [os.path.join(sys.base_prefix, d, n) for d in ("bin", "") for n in stems]
+    base = next((c for c in candidates if os.path.isfile(c)),
+                getattr(sys, "_base_executable", base))
 print(json.dumps({
     "python": "%d.%d" % sys.version_info[:2],
     "executable": sys.executable,
-    "base_executable": getattr(sys, "_base_executable", sys.executable),
+    "base_executable": base,
     "purelib": sysconfig.get_paths()["purelib"],
     "in_venv": sys.prefix != sys.base_prefix,
     "torch_in_venv": sys.prefix != sys.base_prefix and torch_dir is not None
