@@ -30,6 +30,11 @@ examples:
       an older release, resolved for Linux x86_64 only
   uvtorch init --yes --dry-run -a cu128
       print the files that would be written, write nothing
+  uvtorch init app --yes -a system -p torchvision -p ultralytics
+      inside a container image (NGC): use the image's torch and torchvision, never
+      download others; README.md gives the commands for a venv that sees them
+  uvtorch init app --yes -a cpu -a system --system-torch 2.5.0a0+872d972e41.nv24.08
+      the cpu build on laptops, the image's torch in the `system` extra
 
 accelerators: cpu, cuXXX (cu118 ... cu132), rocmX.Y (rocm6.4, rocm7.2 ...), xpu. Each one
 becomes an extra (`rocm6.4` -> `rocm6-4`) with torch from https://download.pytorch.org/whl/<id>.
