@@ -313,21 +313,23 @@ def test_nvidia_device_without_driver_is_noted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("version", "origin"),
+    ("version", "origin", "points_at_system"),
     [
-        ("2.11.0+cu130", "the cu130 build from the PyTorch index"),
-        ("2.15.0", "PyPI's build or another without a local version tag"),
-        ("2.5.0a0+872d972e41.nv24.08", "an NVIDIA container build (nv24.08)"),
-        ("2.3.0+git1234", "a build from outside the PyTorch index"),
+        ("2.11.0+cu130", "the cu130 build from the PyTorch index", False),
+        ("2.15.0", "PyPI's build or another without a local version tag", True),
+        ("2.5.0a0+872d972e41.nv24.08", "an NVIDIA container build (nv24.08)", True),
+        ("2.3.0+git1234", "a build from outside the PyTorch index", True),
     ],
 )
-def test_an_importable_torch_is_reported(version: str, origin: str) -> None:
+def test_an_importable_torch_is_reported(version: str, origin: str, points_at_system: bool) -> None:
     info = json.dumps({"python": "/py", "version": version, "cuda": None, "cuda_available": False})
     d = detect(_facts(torch=info))
     assert d.torch is not None and d.torch.version == version
     reason = choose(d, load()).reasons[-1]
     assert reason.startswith(f"a torch is already importable by /py: {version} (no CUDA, no GPU")
     assert origin in reason
+    # A build from the PyTorch index is one an extra reinstalls; the others only -a system keeps.
+    assert ("uvtorch init -a system" in reason) == points_at_system
 
 
 def test_torch_query_printing_null_means_no_torch() -> None:

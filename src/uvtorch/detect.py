@@ -797,9 +797,12 @@ def _torch_reason(found: TorchFound) -> str:
         origin = "PyPI's build or another without a local version tag"
     else:
         origin = "a build from outside the PyTorch index"
+    use_it = "" if variant else (
+        "; `uvtorch init -a system` makes a project that uses this torch instead"
+    )
     return (
         f"a torch is already importable{where}: {found.version} ({runtime}, {usable}),"
-        f" {origin}; installing another torch into that environment would replace it"
+        f" {origin}; installing another torch into that environment would replace it{use_it}"
     )
 
 
