@@ -22,9 +22,10 @@ from uvtorch.catalog import Catalog
 from uvtorch.check import pytorch_variant
 from uvtorch.errors import UsageError, UvtorchError
 from uvtorch.names import extra_name, package_name
-from uvtorch.plan import SYSTEM, Plan, make_plan, written
+from uvtorch.plan import Plan, make_plan, written
 from uvtorch.platforms import environment_marker
 from uvtorch.render import multiline_array, padded_inline
+from uvtorch.system import SYSTEM
 
 
 def _requirements(values: Any) -> list[Requirement]:

@@ -19,6 +19,7 @@ from uvtorch.catalog import Catalog
 from uvtorch.errors import BadPyproject
 from uvtorch.names import PackageName
 from uvtorch.names import package_name as canonicalize_name
+from uvtorch.system import SYSTEM
 
 ERROR, WARNING = "error", "warning"
 TORCH = "torch"
@@ -445,7 +446,7 @@ def nightly_without_triton_source(p: Project) -> Iterator[Finding]:
         )
 
 
-SYSTEM_EXTRA = "system"
+SYSTEM_EXTRA = SYSTEM  # the extra beside index builds
 
 
 def exclusions(p: Project) -> tuple[set[PackageName], dict[PackageName, set[PackageName]]]:

@@ -82,7 +82,7 @@ def _choice_flags(parser: argparse.ArgumentParser) -> None:
 
 def _system_flags(parser: argparse.ArgumentParser) -> None:
     """The flags init and add share for `-a system`: where the environment's torch is."""
-    from uvtorch.imagetorch import SYSTEM_LAYOUTS
+    from uvtorch.system import SYSTEM_LAYOUTS
 
     parser.add_argument(
         "--system-torch", metavar="VERSION",

@@ -12,9 +12,6 @@ from typing import NamedTuple
 
 from uvtorch.errors import UvtorchError
 
-# Where an image keeps its torch; each needs its own way of giving the project that torch.
-SYSTEM_LAYOUTS = ("base-interpreter", "image-venv")
-
 # Runs inside the target interpreter: versions from installed metadata, and where things live.
 _PROBE = """
 import json, os, sys, sysconfig
@@ -64,7 +61,7 @@ class ImageTorch(NamedTuple):
 
     @property
     def layout(self) -> str:
-        """Where the image keeps torch: "image-venv" or "base-interpreter" (see SYSTEM_LAYOUTS)."""
+        """Where the image keeps torch: "image-venv" or "base-interpreter" (uvtorch.system.SYSTEM_LAYOUTS)."""
         return "image-venv" if self.torch_in_venv else "base-interpreter"
 
     @property

@@ -31,6 +31,7 @@ from uvtorch.names import (
     package_name,
 )
 from uvtorch.platforms import environment_marker, marker_for
+from uvtorch.system import SYSTEM, SYSTEM_LAYOUTS
 
 TORCH = PackageName("torch")
 # A Python version uvtorch will never see in a torch release; used to tell whether a
@@ -104,7 +105,6 @@ class Plan(NamedTuple):
         return max(f.min_uv for f in self.uv_features)
 
 
-SYSTEM = "system"
 
 
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
@@ -744,8 +744,6 @@ class _SystemPart(NamedTuple):
 
 
 def _system_part(answers: Answers, catalog: Catalog) -> _SystemPart:
-    from uvtorch.imagetorch import SYSTEM_LAYOUTS
-
     if answers.system_layout is not None and answers.system_layout not in SYSTEM_LAYOUTS:
         raise UsageError(
             f"Unknown system layout '{answers.system_layout}'.",

@@ -16,6 +16,7 @@ from uvtorch.answers import Answers
 from uvtorch.catalog import Catalog, Release, variant_sort_key
 from uvtorch.errors import UvtorchError
 from uvtorch.plan import check_name, check_python, check_requirement, check_torch, minor_range
+from uvtorch.system import SYSTEM
 
 
 class Question(NamedTuple):
@@ -90,7 +91,6 @@ def _message(check: Callable[[], object]) -> "bool | str":
     return True
 
 
-SYSTEM = "system"  # -a system: the environment's torch, not a build from an index
 
 
 def _index_builds(answers: Answers) -> tuple[str, ...]:
