@@ -123,6 +123,27 @@ def test_one_sync_builds_the_kernel_against_the_extras_torch(
     assert installed["torch"] == "2.8.0+cpu" and "grouped-gemm" not in installed
 
 
+def test_a_system_extra_beside_a_gpu_build_gets_no_kernel_and_no_torch(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    kernel_repo: tuple[str, str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """-a cu128 -a system -k grouped_gemm: built for cu128; the image has its own."""
+    project = _project(tmp_path, fake_index, kernel_repo, "-a", "cu128", "-a", "system",
+                       "--system-torch", "2.5.0a0+872d972e41.nv24.08", "--torch", ">=2.9,<2.10",
+                       "-p", "ultralytics", "-p", "torchvision")
+    capsys.readouterr()
+    data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    assert "grouped_gemm==0.1.6" in " ".join(data["project"]["optional-dependencies"]["cu128"])
+    assert data["project"]["optional-dependencies"]["system"] == ["ultralytics"]
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu128"], cwd=project, env=uv_env)
+    assert _built_with(project)["torch"] == "2.9.1+cu128"
+    run_uv(["sync", "--extra", "system"], cwd=project, env=uv_env)
+    installed = installed_packages(project, uv_env)
+    assert "ultralytics" in installed
+    assert not {"torch", "torchvision", "grouped-gemm"} & set(installed)
+
+
 def test_switching_cuda_extra_rebuilds_against_that_torch(
     tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
     kernel_repo: tuple[str, str], capsys: pytest.CaptureFixture[str],

@@ -47,8 +47,8 @@ def test_system_plan_excludes_the_image_packages_and_keeps_dependents_in_base() 
 @pytest.mark.parametrize(
     ("answers", "error", "says"),
     [
-        ({"accelerators": ("system", "cu128"), "system": (f"torch=={NGC}",),
-          "kernels": ("flash-attn",)}, UsageError, "cannot be used with -a system"),
+        ({"system": (f"torch=={NGC}",), "system_layout": "docker"}, UsageError,
+         "Unknown system layout 'docker'"),
         ({"system": ()}, UsageError, "--system-torch"),
         ({"system": (f"torch=={NGC}",), "packages": ("torchaudio",)}, NoBuild,
          "environment has no torchaudio"),
@@ -366,7 +366,7 @@ def test_kernels_with_system_are_refused_not_dropped(
     code = main(["init", str(tmp_path / "p"), "--yes", "-a", "system", "--system-torch", NGC,
                  "-k", "flash-attn"])
     err = capsys.readouterr().err
-    assert code == 2 and "-k flash-attn cannot be used with -a system" in err
+    assert code == 2 and "-k flash-attn cannot be used with -a system alone" in err
     assert "never in the lock" in err and not (tmp_path / "p").exists()
 
 

@@ -743,19 +743,21 @@ class _SystemPart(NamedTuple):
     dependent_names: tuple[PackageName, ...]  # their names, in the same order
 
 
-def _system_part(answers: Answers, catalog: Catalog) -> _SystemPart:
+def _system_part(answers: Answers, catalog: Catalog, *, beside_index_builds: bool) -> _SystemPart:
     if answers.system_layout is not None and answers.system_layout not in SYSTEM_LAYOUTS:
         raise UsageError(
             f"Unknown system layout '{answers.system_layout}'.",
             f"Use one of: {', '.join(SYSTEM_LAYOUTS)} (where the image keeps its torch).",
         )
-    if answers.kernels:
+    if answers.kernels and not beside_index_builds:
         raise UsageError(
-            f"-k {' -k '.join(answers.kernels)} cannot be used with -a system.",
+            f"-k {' -k '.join(answers.kernels)} cannot be used with -a system alone.",
             "uvtorch builds kernels against the torch in uv.lock (extra-build-dependencies "
             "with match-runtime), and the image's torch is never in the lock. Drop -k and "
-            "build the kernel against the image's torch inside the project's environment "
-            "(uv pip install --no-build-isolation NAME).",
+            "use the image's build (NGC images ship flash-attn, transformer-engine and apex), "
+            "or build it against the image's torch inside the project's environment "
+            "(uv pip install --no-build-isolation NAME); beside a GPU build (-a cu128 -a "
+            "system) the kernel is built for that extra.",
         )
     pins = _system_pins(answers)
     torch_version = pins.get(TORCH)
@@ -815,7 +817,7 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
     uv's `exclude-dependencies` keeps torch and the image's torch-family packages out of the
     lock, so no dependent can pull a second torch.
     """
-    part = _system_part(answers, catalog)
+    part = _system_part(answers, catalog, beside_index_builds=False)
     releases = [r for r in catalog.releases if r.minor == part.minor] or [catalog.releases[-1]]
     python = answers.python and check_python(answers.python, releases)
     python = python or check_python(None, releases)
@@ -863,9 +865,10 @@ def _combined_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
     through, loses its requirements on the image's packages. The index extras list torch and
     its companions themselves, so they keep them. A dependency the catalog does not know
     could still pull PyPI's torch into the system extra: `uvtorch check` finds that in the
-    lock and names the package to add.
+    lock and names the package to add. Kernels (-k) are built for the index extras only; the
+    system extra uses the image's.
     """
-    part = _system_part(answers, catalog)
+    part = _system_part(answers, catalog, beside_index_builds=True)
     others = tuple(a for a in answers.accelerators if a.strip().lower() != SYSTEM)
     index_plan = make_plan(answers._replace(accelerators=others), catalog)
     extra_name = package_name(SYSTEM)

@@ -247,8 +247,8 @@ def ask_kernels(answers: Answers, catalog: Catalog, prompter: Prompter, q: Quest
     from uvtorch.kernels import load_kernels
 
     families = {catalog.family_of(a) for a in answers.accelerators}
-    if not families & {"cuda", "rocm"} or SYSTEM in answers.accelerators:
-        return answers  # with -a system, kernels cannot be built (no torch in the lock)
+    if not families & {"cuda", "rocm"}:
+        return answers  # (with -a system alone there is no GPU build: nothing to build for)
     recipes = load_kernels().recipes
     choices = [
         Choice(title=f"{name}  ({', '.join(r.families)})", value=name,
