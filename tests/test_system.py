@@ -480,3 +480,22 @@ def test_a_mixed_project_replays_byte_for_byte(
     capsys.readouterr()
     for path in sorted(p for p in first.rglob("*") if p.is_file()):
         assert (again / path.relative_to(first)).read_bytes() == path.read_bytes(), path
+
+
+@pytest.mark.e2e
+def test_an_empty_system_extra_locks_and_syncs_nothing_but_the_project(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """-a cpu -a system with no other package: `system = []`, no exclusions needed."""
+    project = tmp_path / "bare"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system", "--system-torch",
+                 NGC, "--index-url", fake_index.pytorch_base, "--torch", ">=2.9,<2.10"]) == 0
+    capsys.readouterr()
+    data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    assert data["project"]["optional-dependencies"]["system"] == []
+    assert "exclude-dependencies" not in data["tool"]["uv"]
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "system"], cwd=project, env=uv_env)
+    assert set(installed_packages(project, uv_env)) == {"bare"}
+    assert main(["check", str(project)]) == 0

@@ -169,6 +169,8 @@ def _merge_system(doc: Any, plan: Plan) -> list[str]:
     if current is None or {str(k): str(v) for k, v in current.items()} != pins:
         uvtorch["system"] = padded_inline(**pins)
         done.append("[tool.uvtorch] system")
+    if not plan.excluded and not plan.excluded_from:
+        return done  # a system extra that lists no package: nothing to exclude
     uv = _table(doc, "tool", "uv")
     exclusions = uv.get("exclude-dependencies")
     if exclusions is None:

@@ -105,8 +105,6 @@ class Plan(NamedTuple):
         return max(f.min_uv for f in self.uv_features)
 
 
-
-
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     """Validate `answers` against `catalog` and decide the whole project."""
     project = check_name(answers.name)
@@ -807,7 +805,8 @@ def _system_part(answers: Answers, catalog: Catalog, *, beside_index_builds: boo
     )
 
 
-def _system_answers(answers: Answers, part: _SystemPart) -> tuple[str, ...]:
+def _system_answers(part: _SystemPart) -> tuple[str, ...]:
+    """The image's packages as answers record them (name==version)."""
     return tuple(f"{n}=={v}" if v else str(n) for n, v in sorted(part.pins.items()))
 
 
@@ -834,7 +833,7 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
         packages=part.dependents,
         platforms=(),
         index_url=None,
-        system=_system_answers(answers, part),
+        system=_system_answers(part),
     )
     return Plan(
         answers=resolved,
@@ -871,9 +870,6 @@ def _combined_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
     part = _system_part(answers, catalog, beside_index_builds=True)
     others = tuple(a for a in answers.accelerators if a.strip().lower() != SYSTEM)
     index_plan = make_plan(answers._replace(accelerators=others), catalog)
-    extra_name = package_name(SYSTEM)
-    if any(e.name == SYSTEM for e in index_plan.extras):
-        raise UsageError("An accelerator extra is already named system.", "Rename it.")
     excluded = tuple(sorted(part.pins))
     through: list[PackageName] = []
     for name in part.dependent_names:
@@ -893,16 +889,16 @@ def _combined_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
             for n, r in zip(part.dependent_names, part.dependents, strict=True)
         ),
     )
-    notes = [
-        *index_plan.notes,
-        f"The {extra_name} extra uses the environment's torch {part.torch_version}: "
-        f"{', '.join(through) or 'no package'} lose their requirements on "
-        f"{', '.join(excluded)} (scoped exclude-dependencies). After uv lock, uvtorch check "
-        "finds any other dependency that would pull PyPI's torch into it.",
-    ]
+    notes = [*index_plan.notes, f"The {SYSTEM} extra uses the environment's torch {part.torch_version}."]
+    if through:
+        notes.append(
+            f"{', '.join(through)} lose their requirements on {', '.join(excluded)} (scoped "
+            "exclude-dependencies). After uv lock, uvtorch check finds any other dependency "
+            f"that would pull PyPI's torch into the {SYSTEM} extra."
+        )
     resolved = index_plan.answers._replace(
         accelerators=(*index_plan.answers.accelerators, SYSTEM),
-        system=_system_answers(answers, part),
+        system=_system_answers(part),
         system_layout=answers.system_layout,
         python_executable=answers.python_executable,
     )
