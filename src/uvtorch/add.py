@@ -19,6 +19,7 @@ from tomlkit.items import Array, Table
 
 from uvtorch.answers import ANSWERS_FILE, Answers, dump_answers, layer, load_answers
 from uvtorch.catalog import Catalog
+from uvtorch.check import exclusions as read_exclusions
 from uvtorch.check import pytorch_variant
 from uvtorch.errors import UsageError, UvtorchError
 from uvtorch.names import extra_name, package_name
@@ -176,11 +177,7 @@ def _merge_system(doc: Any, plan: Plan) -> list[str]:
     if exclusions is None:
         exclusions = multiline_array([])
         uv.add("exclude-dependencies", exclusions)
-    everywhere = {package_name(x) for x in exclusions if isinstance(x, str)}
-    scoped = {
-        package_name(str(x.get("package", {}).get("name", ""))): set(x.get("dependencies", []))
-        for x in exclusions if isinstance(x, dict)
-    }
+    everywhere, scoped = read_exclusions(uv)
     for name in plan.excluded:
         if name not in everywhere:
             _append(exclusions, name)

@@ -446,14 +446,13 @@ def nightly_without_triton_source(p: Project) -> Iterator[Finding]:
         )
 
 
-SYSTEM_EXTRA = SYSTEM  # the extra beside index builds
-
-
-def exclusions(p: Project) -> tuple[set[PackageName], dict[PackageName, set[PackageName]]]:
-    """`exclude-dependencies`: the global names, and the names each package loses."""
+def exclusions(
+    uv: Mapping[str, Any],
+) -> tuple[set[PackageName], dict[PackageName, set[PackageName]]]:
+    """`[tool.uv] exclude-dependencies`: the global names, and the names each package loses."""
     everywhere: set[PackageName] = set()
     scoped: dict[PackageName, set[PackageName]] = {}
-    for entry in p.uv.get("exclude-dependencies", []):
+    for entry in uv.get("exclude-dependencies", []):
         if isinstance(entry, str):
             everywhere.add(canonicalize_name(entry))
             continue
@@ -475,9 +474,9 @@ def system_torch_not_excluded(p: Project) -> Iterator[Finding]:
     names = system_names(p)
     if not names:
         return
-    excluded, scoped = exclusions(p)
-    if SYSTEM_EXTRA in p.extras:  # next to index extras: scoped to the system extra's packages
-        for req in p.extras[SYSTEM_EXTRA]:
+    excluded, scoped = exclusions(p.uv)
+    if SYSTEM in p.extras:  # next to index extras: scoped to the system extra's packages
+        for req in p.extras[SYSTEM]:
             missing = [n for n in names if n not in excluded
                        and n not in scoped.get(canonicalize_name(req.name), set())]
             if missing:
@@ -529,7 +528,7 @@ class Carrier(NamedTuple):
 def system_extra_carriers(p: Project) -> list[Carrier]:
     """Packages of the locked system extra that still require the environment's packages."""
     names = set(system_names(p))
-    if not names or p.lock is None or SYSTEM_EXTRA not in p.extras:
+    if not names or p.lock is None or SYSTEM not in p.extras:
         return []
     project = canonicalize_name(str(p.data.get("project", {}).get("name", "")))
     by_name: dict[PackageName, list[Mapping[str, Any]]] = {}
@@ -538,8 +537,8 @@ def system_extra_carriers(p: Project) -> list[Carrier]:
     roots = by_name.get(project, [])
     if not roots:
         return []
-    conflict_extra = f"extra-{len(project)}-{project}-{SYSTEM_EXTRA}"
-    start = roots[0].get("optional-dependencies", {}).get(SYSTEM_EXTRA, [])
+    conflict_extra = f"extra-{len(project)}-{project}-{SYSTEM}"
+    start = roots[0].get("optional-dependencies", {}).get(SYSTEM, [])
     paths: dict[PackageName, tuple[PackageName, ...]] = {}
     queue: list[Mapping[str, Any]] = []
     for edge in start:

@@ -327,7 +327,9 @@ def _run_check(args: argparse.Namespace) -> int:
     project = read_project(folder, load())
     # A project with a system extra next to index extras is checked on laptops too: its
     # environment is compared only when --python-executable names the image's interpreter.
-    combined = "system" in project.data.get("project", {}).get("optional-dependencies", {})
+    from uvtorch.system import SYSTEM
+
+    combined = SYSTEM in project.data.get("project", {}).get("optional-dependencies", {})
     if project.data.get("tool", {}).get("uvtorch", {}).get("system") and (
         args.python_executable or not combined
     ):

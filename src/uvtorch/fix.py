@@ -18,22 +18,21 @@ from email.parser import HeaderParser
 from typing import Any
 
 import tomlkit
+from packaging.utils import canonicalize_name
 from tomlkit.items import Table
 
-from packaging.utils import canonicalize_name
-
 from uvtorch.check import (
-    SYSTEM_EXTRA,
     Finding,
     Project,
-    system_names,
     exclusions,
     pytorch_variant,
     system_extra_carriers,
+    system_names,
 )
 from uvtorch.errors import UvtorchError
 from uvtorch.names import PackageName
 from uvtorch.render import padded_inline
+from uvtorch.system import SYSTEM
 
 Fetch = Callable[[str], bytes | None]
 
@@ -146,9 +145,9 @@ def apply_fixes(project: Project, findings: list[Finding], get: Fetch = fetch) -
 def _exclude_system_packages(project: Project, uv: Table) -> list[str]:
     """Keep the environment's packages out of what uv resolves (see check.exclusions)."""
     names = system_names(project)
-    excluded, scoped = exclusions(project)
+    excluded, scoped = exclusions(project.uv)
     wanted: dict[str, list[str]] = {}
-    if SYSTEM_EXTRA not in project.extras:
+    if SYSTEM not in project.extras:
         missing = [n for n in names if n not in excluded]
         if missing:
             array = uv.setdefault("exclude-dependencies", tomlkit.array())
@@ -156,7 +155,7 @@ def _exclude_system_packages(project: Project, uv: Table) -> list[str]:
                 array.append(name)
             return [f"excluded {', '.join(missing)} from the lock (the environment has them)"]
         return []
-    for req in project.extras[SYSTEM_EXTRA]:
+    for req in project.extras[SYSTEM]:
         owner = PackageName(canonicalize_name(req.name))
         missing = [n for n in names if n not in excluded and n not in scoped.get(owner, set())]
         if missing:
