@@ -39,7 +39,7 @@ def _uvtorch_args(target: Path) -> list[str]:
     for accelerator in ACCELERATORS:
         args += ["-a", accelerator]
     for package in PACKAGES:
-        args += ["-p", package]
+        args += ["--package", package]
     return args
 
 

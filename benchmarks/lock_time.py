@@ -55,7 +55,7 @@ def _uvtorch_project(folder: Path, index: FakeIndex, accelerators: list[str],
     args = ["init", str(folder), "--yes", "-n", "bench", "--index-url", index.pytorch_base,
             "--torch", ">=2.9,<2.10"]
     args += [f for a in accelerators for f in ("-a", a)]
-    args += [f for p in packages for f in ("-p", p)]
+    args += [f for p in packages for f in ("--package", p)]
     args += [f for p in platforms for f in ("--platform", p)]
     with open(os.devnull, "w") as quiet:
         stdout, sys.stdout = sys.stdout, quiet

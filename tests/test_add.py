@@ -124,7 +124,7 @@ def test_only_the_intended_lines_change(tmp_path: Path, capsys: pytest.CaptureFi
 def test_packages_go_into_every_extra_with_their_sources(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["add", str(hand(tmp_path)), "-p", "ultralytics"]) == 0
+    assert main(["add", str(hand(tmp_path)), "--package", "ultralytics"]) == 0
     text = (tmp_path / "pyproject.toml").read_text()
     assert text.count('"torchvision>=0.24.0,<0.25",') == 2  # ultralytics needs torchvision
     assert text.count('  "ultralytics",') == 2
@@ -183,7 +183,7 @@ def test_an_added_accelerator_locks_and_syncs(
     project = tmp_path / "grow"
     assert main(["init", str(project), "--yes", "--index-url", fake_index.pytorch_base,
                  "-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10"]) == 0
-    assert main(["add", str(project), "-a", "cu126", "-p", "torchvision"]) == 0
+    assert main(["add", str(project), "-a", "cu126", "--package", "torchvision"]) == 0
     capsys.readouterr()
     run_uv(["lock"], cwd=project, env=uv_env)
     run_uv(["sync", "--extra", "cu126"], cwd=project, env=uv_env)
@@ -198,7 +198,7 @@ def _system_project(tmp_path: Path, *accelerators: str) -> Path:
     project = tmp_path / "img"
     flags = [f for a in accelerators for f in ("-a", a)]
     assert main(["init", str(project), "--yes", *flags, "--system-torch", NGC,
-                 "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 "--package", "torchvision", "--package", "ultralytics"]) == 0
     return project
 
 
@@ -207,7 +207,7 @@ def test_a_package_added_to_a_system_project_goes_into_its_dependencies(
 ) -> None:
     project = _system_project(tmp_path, "system")
     before = (project / "pyproject.toml").read_text()
-    assert main(["add", str(project), "-p", "accelerate"]) == 0
+    assert main(["add", str(project), "--package", "accelerate"]) == 0
     after = (project / "pyproject.toml").read_text()
     # Exactly one line more: the global exclusion already keeps accelerate's torch out.
     assert after.replace('    "accelerate",\n', "", 1) == before
@@ -219,7 +219,7 @@ def test_a_package_added_next_to_a_system_extra_gets_its_exclusion(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = _system_project(tmp_path, "cpu", "system")
-    assert main(["add", str(project), "-p", "open-clip-torch"]) == 0
+    assert main(["add", str(project), "--package", "open-clip-torch"]) == 0
     capsys.readouterr()
     data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
     assert "open-clip-torch" in data["project"]["optional-dependencies"]["system"]
@@ -235,8 +235,8 @@ def test_the_system_extra_can_be_added_to_an_index_project(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = tmp_path / "laptop"
-    assert main(["init", str(project), "--yes", "-a", "cpu", "-p", "torchvision",
-                 "-p", "ultralytics"]) == 0
+    assert main(["init", str(project), "--yes", "-a", "cpu", "--package", "torchvision",
+                 "--package", "ultralytics"]) == 0
     assert main(["add", str(project), "-a", "system", "--system-torch", NGC]) == 0
     capsys.readouterr()
     data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()

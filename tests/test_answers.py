@@ -19,7 +19,7 @@ def test_replay_reproduces_pyproject_byte_for_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     init(tmp_path, capsys, "first", "-a", "cpu", "-a", "cu126", "-a", "rocm6.4",
-         "-p", "ultralytics", "--platform", "linux-x86_64", "--template", "training")
+         "--package", "ultralytics", "--platform", "linux-x86_64", "--template", "training")
     init(tmp_path, capsys, "second", "--answers", str(tmp_path / "first" / ".uvtorch.toml"))
     for name in ("pyproject.toml", ".uvtorch.toml", "src/first/train.py"):
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
@@ -28,7 +28,7 @@ def test_replay_reproduces_pyproject_byte_for_byte(
 def test_a_new_name_is_the_only_difference(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    init(tmp_path, capsys, "first", "-a", "cu128", "-p", "torchvision")
+    init(tmp_path, capsys, "first", "-a", "cu128", "--package", "torchvision")
     init(tmp_path, capsys, "second", "--answers", str(tmp_path / "first" / ".uvtorch.toml"),
          "-n", "renamed")
     first = (tmp_path / "first" / "pyproject.toml").read_text()
@@ -37,7 +37,7 @@ def test_a_new_name_is_the_only_difference(
 
 
 def test_flags_override_single_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    init(tmp_path, capsys, "first", "-a", "cpu", "-a", "cu128", "-p", "torchvision")
+    init(tmp_path, capsys, "first", "-a", "cpu", "-a", "cu128", "--package", "torchvision")
     init(tmp_path, capsys, "second", "--answers", str(tmp_path / "first" / ".uvtorch.toml"),
          "-a", "cpu", "-a", "cu126")
     text = (tmp_path / "second" / "pyproject.toml").read_text()

@@ -113,12 +113,12 @@ def test_each_failure_mode_is_found(tmp_path: Path, change: tuple[str, str], fin
 @pytest.mark.parametrize(
     "args",
     [
-        ["-a", "cpu", "-a", "cu126", "-a", "cu128", "-a", "rocm6.4", "-a", "xpu", "-p", "torchvision",
-         "-p", "ultralytics"],
+        ["-a", "cpu", "-a", "cu126", "-a", "cu128", "-a", "rocm6.4", "-a", "xpu", "--package", "torchvision",
+         "--package", "ultralytics"],
         ["-a", "cu126", "--torch", ">=2.6,<2.7"],
-        ["--channel", "nightly", "-a", "cpu", "-a", "cu130", "-p", "torchvision"],
+        ["--channel", "nightly", "-a", "cpu", "-a", "cu130", "--package", "torchvision"],
         ["-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10", "-k", "grouped_gemm", "-k", "flash-attn",
-         "-k", "torch-scatter", "-p", "timm"],
+         "-k", "torch-scatter", "--package", "timm"],
     ],
 )
 def test_what_init_writes_passes_check(

@@ -40,7 +40,7 @@ def test_init_help_teaches_with_examples(capsys: pytest.CaptureFixture[str]) -> 
     for flag in ("--accelerator", "--package", "--torch", "--python", "--platform", "--index-url",
                  "--dry-run", "--force", "--yes", "--name"):
         assert flag in out
-    assert "uvtorch init demo --yes -a cpu -a cu128 -p torchvision" in out
+    assert "uvtorch init demo --yes -a cpu -a cu128 --package torchvision" in out
     assert "a plain `uv sync` installs no torch" in out
 
 
@@ -53,7 +53,7 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 def test_init_writes_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "demo"
     code, out, err = run(capsys, "init", str(target), "--yes", "-a", "cpu", "-a", "cu128",
-                         "-p", "torchvision")
+                         "--package", "torchvision")
     assert (code, err) == (0, "")
     assert sorted(snapshot_tree(target)) == [
         ".gitignore", ".uvtorch.toml", "README.md", "pyproject.toml", "src/demo/__init__.py",
@@ -74,7 +74,7 @@ def _umask() -> int:
 
 
 def test_same_answers_same_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--yes", "-n", "same", "-a", "cu126", "-a", "rocm6.4", "-p", "ultralytics"]
+    args = ["--yes", "-n", "same", "-a", "cu126", "-a", "rocm6.4", "--package", "ultralytics"]
     run(capsys, "init", str(tmp_path / "a"), *args)
     run(capsys, "init", str(tmp_path / "b"), *args)
     assert snapshot_tree(tmp_path / "a") == snapshot_tree(tmp_path / "b")
@@ -125,7 +125,7 @@ def test_other_files_in_the_folder_are_left_alone(
         (["-a", "cu118", "--torch", ">=2.9"], 1, ["cu118", "2.4 to 2.7", "Builds of torch 2.9 to 2.15: cpu, cu126"]),
         (["--torch", "latest"], 2, ["'latest'", "specifier"]),
         (["--python", "three"], 2, ["'three'", "specifier"]),
-        (["-p", "torch vision"], 2, ["'torch vision'", "requirement"]),
+        (["--package", "torch vision"], 2, ["'torch vision'", "requirement"]),
         (["--platform", "linux"], 2, ["'linux'", "linux-x86_64"]),
         (["--index-url", "ftp://mirror/whl"], 2, ["ftp://mirror/whl", "https://download.pytorch.org/whl"]),
         (["--bogus"], 2, ["--bogus", "--help"]),

@@ -32,7 +32,7 @@ def multi(tmp_path_factory: pytest.TempPathFactory, fake_index: FakeIndex) -> Pa
     """The issue's example: five accelerators, torchvision and a torch dependent."""
     project = tmp_path_factory.mktemp("multi") / "demo"
     accelerators = ["-a", "cpu", "-a", "cu126", "-a", "cu128", "-a", "rocm6.4", "-a", "xpu"]
-    return _init(project, fake_index, *accelerators, "-p", "torchvision", "-p", "ultralytics")
+    return _init(project, fake_index, *accelerators, "--package", "torchvision", "--package", "ultralytics")
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_platform_limits_the_lock(
 ) -> None:
     project = _init(
         tmp_path / "linux", fake_index, "-a", "cpu", "-a", "cu128", "--torch", ">=2.8,<2.9",
-        "-p", "torchvision", "--platform", "linux-x86_64",
+        "--package", "torchvision", "--platform", "linux-x86_64",
     )
     run_uv(["lock"], cwd=project, env=uv_env)
     lock = tomlkit.parse((project / "uv.lock").read_text())

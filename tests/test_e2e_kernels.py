@@ -130,7 +130,7 @@ def test_a_system_extra_beside_a_gpu_build_gets_no_kernel_and_no_torch(
     """-a cu128 -a system -k grouped_gemm: built for cu128; the image has its own."""
     project = _project(tmp_path, fake_index, kernel_repo, "-a", "cu128", "-a", "system",
                        "--system-torch", "2.5.0a0+872d972e41.nv24.08", "--torch", ">=2.9,<2.10",
-                       "-p", "ultralytics", "-p", "torchvision")
+                       "--package", "ultralytics", "--package", "torchvision")
     capsys.readouterr()
     data = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
     assert "grouped_gemm==0.1.6" in " ".join(data["project"]["optional-dependencies"]["cu128"])

@@ -21,7 +21,7 @@ pytestmark = [
 def _init(tmp_path: Path, index: FakeIndex, *args: str) -> Path:
     project = tmp_path / "nightly"
     assert main(["init", str(project), "--yes", "--index-url", index.pytorch_base,
-                 "--channel", "nightly", "-a", "cpu", "-a", "cu130", "-p", "torchvision",
+                 "--channel", "nightly", "-a", "cpu", "-a", "cu130", "--package", "torchvision",
                  *args]) == 0
     return project
 

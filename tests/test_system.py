@@ -66,7 +66,7 @@ def test_system_torch_flag_renders_without_probing(
 ) -> None:
     target = tmp_path / "laptop"
     assert main(["init", str(target), "--yes", "-a", "system", "--system-torch",
-                 "2.5.0a0+872d972e41.nv24.08", "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 "2.5.0a0+872d972e41.nv24.08", "--package", "torchvision", "--package", "ultralytics"]) == 0
     capsys.readouterr()
     data = tomlkit.parse((target / "pyproject.toml").read_text()).unwrap()
     assert data["tool"]["uv"]["exclude-dependencies"] == ["torch", "torchvision"]
@@ -138,7 +138,7 @@ def _first_way(readme: str) -> str:
 def _make_system_project(project: Path, python: Path, uv_env: dict[str, str]) -> str:
     """init -a system from `python`, lock it, and return the README."""
     assert main(["init", str(project), "--yes", "-a", "system", "--python-executable",
-                 str(python), "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 str(python), "--package", "torchvision", "--package", "ultralytics"]) == 0
     run_uv(["lock"], cwd=project, env=uv_env)
     lock = (project / "uv.lock").read_text()
     assert 'name = "torch"' not in lock and 'name = "torchvision"' not in lock
@@ -264,7 +264,7 @@ def test_check_compares_the_pins_with_the_interpreter(
 ) -> None:
     project = tmp_path / "pinned"
     assert main(["init", str(project), "--yes", "-a", "system", "--python-executable",
-                 str(image_python), "-p", "torchvision"]) == 0
+                 str(image_python), "--package", "torchvision"]) == 0
     assert main(["check", str(project), "--python-executable", str(image_python)]) == 0
     capsys.readouterr()
     assert main(["check", str(project), "--python-executable", sys.executable]) == 1
@@ -325,7 +325,7 @@ def test_system_torch_flag_wins_over_a_replayed_answers_file(
 ) -> None:
     old, new = tmp_path / "old", tmp_path / "new"
     assert main(["init", str(old), "--yes", "-a", "system", "--system-torch",
-                 "2.4.0a0+f70bd71a48.nv24.06", "-p", "torchvision"]) == 0
+                 "2.4.0a0+f70bd71a48.nv24.06", "--package", "torchvision"]) == 0
     assert main(["init", str(new), "--yes", "--answers", str(old / ".uvtorch.toml"),
                  "--system-torch", NGC]) == 0
     capsys.readouterr()
@@ -380,7 +380,7 @@ def test_a_system_extra_next_to_index_extras(
     project = tmp_path / "mixed"
     assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system",
                  "--python-executable", str(image), "--index-url", fake_index.pytorch_base,
-                 "--torch", ">=2.9,<2.10", "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 "--torch", ">=2.9,<2.10", "--package", "torchvision", "--package", "ultralytics"]) == 0
     capsys.readouterr()
     run_uv(["lock"], cwd=project, env=uv_env)
     assert main(["check", str(project), "--python-executable", str(image)]) == 0
@@ -414,7 +414,7 @@ def test_check_finds_and_fixes_an_unknown_dependency_pulling_torch_into_the_syst
     project = tmp_path / "unknown"
     assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system", "--system-torch",
                  NGC, "--index-url", fake_index.pytorch_base, "--torch", ">=2.9,<2.10",
-                 "-p", "detector"]) == 0
+                 "--package", "detector"]) == 0
     run_uv(["lock"], cwd=project, env=uv_env)
     capsys.readouterr()
     assert main(["check", str(project)]) == 1
@@ -440,7 +440,7 @@ def test_check_fixes_a_system_extra_package_without_its_exclusion(
 ) -> None:
     project = tmp_path / "mixed"
     assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system", "--system-torch",
-                 NGC, "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 NGC, "--package", "torchvision", "--package", "ultralytics"]) == 0
     path = project / "pyproject.toml"
     text = path.read_text()
     entry = '    { package = { name = "ultralytics" }, dependencies = ["torch", "torchvision"] },\n'
@@ -474,7 +474,7 @@ def test_a_mixed_project_replays_byte_for_byte(
     assert main(["init", str(first), "--yes", "-a", "cpu", "-a", "cu128", "-a", "system",
                  "--system-torch", NGC, "--system-layout", "image-venv",
                  "--python-executable", "/opt/venv/bin/python",
-                 "-p", "torchvision", "-p", "ultralytics"]) == 0
+                 "--package", "torchvision", "--package", "ultralytics"]) == 0
     assert main(["init", str(again), "--yes", "--answers", str(first / ".uvtorch.toml"),
                  "-n", "first"]) == 0
     capsys.readouterr()

@@ -361,7 +361,7 @@ def add(
             "environment's torch.",
             "Its dependencies and global exclude-dependencies would take torch away from the "
             "new extras. Make it again with every accelerator, e.g. uvtorch init DIR --force "
-            f"--answers {answers_path} -a system -a cpu (repeat -a and -p for all you want).",
+            f"--answers {answers_path} -a system -a cpu (repeat -a and --package for all you want).",
         )
     if with_system is not None:
         merged = with_system(merged)

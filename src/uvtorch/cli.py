@@ -21,16 +21,16 @@ if TYPE_CHECKING:
 
 INIT_EPILOG = """\
 examples:
-  uvtorch init demo --yes -a cpu -a cu128 -p torchvision
+  uvtorch init demo --yes -a cpu -a cu128 --package torchvision
       a project whose `uv sync --extra cu128` installs torch+cu128 and a matching
       torchvision, and whose `uv sync --extra cpu` installs the CPU builds
-  uvtorch init demo --yes -a cpu -a cu126 -a rocm6.4 -a xpu -p ultralytics
+  uvtorch init demo --yes -a cpu -a cu126 -a rocm6.4 -a xpu --package ultralytics
       ultralytics (which requires torch) gets the torch of the chosen extra
   uvtorch init demo --yes --torch '>=2.6,<2.7' -a cu126 --platform linux-x86_64
       an older release, resolved for Linux x86_64 only
   uvtorch init --yes --dry-run -a cu128
       print the files that would be written, write nothing
-  uvtorch init app --yes -a system -p torchvision -p ultralytics
+  uvtorch init app --yes -a system --package torchvision --package ultralytics
       inside a container image (NGC): use the image's torch and torchvision, never
       download others; README.md gives the commands for a venv that sees them
   uvtorch init app --yes -a cpu -a system --system-torch 2.5.0a0+872d972e41.nv24.08
@@ -49,19 +49,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}.", f"See '{self.prog} --help'.")
 
 
-def _choice_flags(parser: argparse.ArgumentParser) -> None:
+def _choice_flags(parser: argparse.ArgumentParser, accelerator_default: str) -> None:
     """The flags init and add share: accelerators, packages, kernels and their GPU targets."""
     parser.add_argument(
         "-a", "--accelerator", action="append", default=[], metavar="ID",
         help="repeatable: cpu, cu126, cu128, rocm6.4, xpu, ...; `auto` (what `uvtorch detect` "
         "finds) or `system` (the torch already installed, e.g. in a container image) "
-        "(default: cpu)",
+        f"({accelerator_default})",
     )
     parser.add_argument(
-        "-p", "--package", action="append", default=[], metavar="REQ",
+        "--package", action="append", default=[], metavar="REQ",
         help="repeatable: torchvision/torchaudio/torchao get a version matched to torch and "
         "the accelerator's index; anything else (ultralytics>=8.3) goes into every "
-        "accelerator extra so it gets that extra's torch",
+        "accelerator extra so it gets that extra's torch (no short flag: in uv, -p means "
+        "--python)",
     )
     parser.add_argument(
         "-k", "--kernel", action="append", default=[], metavar="NAME",
@@ -156,7 +157,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     add = commands.add_parser(
         "add",
         help="add accelerators, packages or kernels to an existing project",
-        description="Add accelerators (-a), torch-family packages and dependents (-p) and "
+        description="Add accelerators (-a), torch-family packages and dependents (--package) and "
         "kernels (-k) to a project made by uvtorch init, or to a hand-written one in uv's "
         "PyTorch-guide pattern (one extra per build, named after it). pyproject.toml is edited "
         "in place: only the missing lines are added, every comment and unrelated table stays; "
@@ -165,7 +166,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     )
     if wanted == "add":  # arguments only for the command being run
         add.add_argument("directory", nargs="?", default=".", metavar="DIR")
-        _choice_flags(add)
+        add.add_argument("-p", "--python", dest="add_python", metavar="SPEC", help=argparse.SUPPRESS)
+        _choice_flags(add, "default: none; the project's accelerators stay")
         _system_flags(add)
         add.add_argument("--torch", metavar="SPEC",
                          help="change the torch spec of every extra (e.g. to a release that has "
@@ -205,16 +207,17 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         )
         init.add_argument("-n", "--name", help="project name (default: the folder's name)")
         init.add_argument(
-            "--python", metavar="SPEC",
-            help="requires-python, e.g. '>=3.11' (default: what the torch release supports, "
-            "from 3.10)",
+            "-p", "--python", metavar="SPEC",
+            help="requires-python: a specifier such as '>=3.11,<3.14', or a bare version "
+            "meaning >= it, as in `uv init -p 3.12` (default: what the torch release "
+            "supports, from 3.10)",
         )
         init.add_argument(
             "--torch", metavar="SPEC",
             help="torch version specifier, e.g. '>=2.9,<2.10' (default: the newest release "
             "that has every chosen accelerator)",
         )
-        _choice_flags(init)
+        _choice_flags(init, "default: cpu")
         init.add_argument(
             "--platform", action="append", default=[], metavar="ID",
             help="repeatable: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64; resolve "
@@ -388,6 +391,12 @@ def _run_add(args: argparse.Namespace) -> int:
     from uvtorch.check import read_project, run_checks
     from uvtorch.write import write_files
 
+    if args.add_python is not None:
+        raise UsageError(
+            f"uvtorch add has no -p/--python ('{args.add_python}'): in uv, -p means --python, "
+            "and add keeps the project's requires-python.",
+            f"To add a package, use --package {args.add_python}.",
+        )
     folder = Path(args.directory)
     additions = {
         "accelerators": tuple(args.accelerator),
@@ -397,7 +406,9 @@ def _run_add(args: argparse.Namespace) -> int:
         "gpus": tuple(args.gpu),
     }
     if not any(additions.values()) and not args.torch:
-        raise UsageError("Nothing to add.", "Give -a, -p, -k or --torch (see uvtorch add --help).")
+        raise UsageError(
+            "Nothing to add.", "Give -a, --package, -k or --torch (see uvtorch add --help)."
+        )
     files, done, plan = add(folder, additions, args.torch, load(),
                             with_system=lambda answers: _with_system(answers, args))
     before = (folder / "pyproject.toml").read_text(encoding="utf-8")
@@ -416,10 +427,11 @@ def _run_add(args: argparse.Namespace) -> int:
     write_files(folder, files, force=True)
     print(f"added: {', '.join(done)}")
     remaining = run_checks(read_project(folder, load()))
-    for f in remaining:
-        print(f"{f.severity}: {f.id} at {f.where}: {f.why}")
-    print("Run `uv lock` to update the lock.")
-    return 1 if any(f.severity == "error" for f in remaining) else 0
+    for f in remaining:  # the write succeeded: what is left is for `uvtorch check` to judge
+        print(f"still to fix ({f.severity}): {f.id} at {f.where}: {f.why}")
+    print("Run `uv lock` to update the lock" + (
+        ", and `uvtorch check` for what is still to fix." if remaining else "."))
+    return 0
 
 
 def _run_matrix(args: argparse.Namespace) -> int:
@@ -556,7 +568,7 @@ def _summary(project: "Project", target: Path) -> str:
 def _init(args: argparse.Namespace) -> int:
     from uvtorch.answers import layer, load_answers
     from uvtorch.catalog import load
-    from uvtorch.init import build_project
+    from uvtorch.init import build_project, refuse_existing_project
     from uvtorch.questions import QUESTION_IDS
     from uvtorch.templates import load_template
     from uvtorch.write import existing, write_files
@@ -570,6 +582,8 @@ def _init(args: argparse.Namespace) -> int:
             "(e.g. uvtorch init demo --yes -a cpu -a cu128).",
         )
     target = Path(args.directory)
+    if not args.force and not args.dry_run:
+        refuse_existing_project(target)
     catalog = load()
     replayed = load_answers(Path(args.answers)) if args.answers else {}
     flags = _flag_layer(args)

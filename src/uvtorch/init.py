@@ -5,11 +5,12 @@ leaves printing and writing to the CLI.
 """
 
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from uvtorch.answers import ANSWERS_FILE, Answers, dump_answers
 from uvtorch.catalog import Catalog
+from uvtorch.errors import WouldOverwrite
 from uvtorch.plan import Plan, make_plan
 from uvtorch.render import render_pyproject
 from uvtorch.templates import BASE_TEMPLATE, Template, load_template, render_files
@@ -87,3 +88,39 @@ def build_project(answers: Answers, catalog: Catalog, questions: tuple[str, ...]
     files["pyproject.toml"] = render_pyproject(plan, catalog, groups)
     files[ANSWERS_FILE] = dump_answers(plan.answers)
     return Project(plan=plan, files=dict(sorted(files.items())))
+
+
+def refuse_existing_project(target: Path) -> None:
+    """Refuse to replace a pyproject.toml that is already there, pointing at `uvtorch add`.
+
+    `--force` would replace the whole file: the user's name, dependencies and every table
+    uvtorch does not write. Most people who run init on their project want add instead.
+    """
+    pyproject = target / "pyproject.toml"
+    if not pyproject.is_file():
+        return
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        data: dict[str, Any] = tomlkit.parse(pyproject.read_text(encoding="utf-8")).unwrap()
+    except (OSError, UnicodeDecodeError, TOMLKitError):
+        data = {}
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    deps = project.get("dependencies") if isinstance(project, dict) else None
+    tables = sorted(k for k in data if k != "project")
+    kept = []
+    if isinstance(name, str):
+        kept.append(f"its name ({name})")
+    if isinstance(deps, list) and deps:
+        kept.append(f"its {len(deps)} dependencies")
+    if tables:
+        kept.append(f"the tables {', '.join(f'[{t}]' for t in tables)}")
+    discards = ", ".join(kept) or "its contents"
+    raise WouldOverwrite(
+        f"{target} already has a pyproject.toml.",
+        f"To give that project accelerator extras, run `uvtorch add {target} -a cpu -a cu128` "
+        f"(it adds only the missing lines). `uvtorch init --force` would replace the file, "
+        f"discarding {discards}.",
+    )

@@ -5,7 +5,7 @@ variant index (`<base>/<variant>/torch/`), turns the wheel file names into relea
 platforms and Python ranges, and writes them to an overlay in the user's cache
 (`$XDG_CACHE_HOME/uvtorch/catalog-overlay.toml`) that `catalog.load()` merges, so a new torch
 release (or a company mirror's selection) works without a uvtorch release. Companion versions
-are not on those pages; for releases only the overlay knows, -p companions are refused.
+are not on those pages; for releases only the overlay knows, --package companions are refused.
 """
 
 import re

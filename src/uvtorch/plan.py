@@ -107,6 +107,46 @@ class Plan(NamedTuple):
 
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     """Validate `answers` against `catalog` and decide the whole project."""
+    answers, moved = _kernels_given_as_packages(answers)
+    plan = _make_plan(answers, catalog)
+    if not moved:
+        return plan
+    note = (
+        f"{', '.join(moved)} {'is a kernel' if len(moved) == 1 else 'are kernels'} (built "
+        "against torch), so uvtorch gave it the kernel recipe of -k: torch at build time "
+        "and only the extras it can be built for. Next time pass it with -k."
+    )
+    return plan._replace(notes=(note, *plan.notes))
+
+
+def _kernels_given_as_packages(answers: Answers) -> tuple[Answers, list[str]]:
+    """Move known kernels that arrived as --package into the kernels, once.
+
+    A plain `flash-attn` in every extra (cpu included) with no build recipe is a project
+    `uvtorch check` rejects; the user meant the kernel.
+    """
+    if not answers.packages:
+        return answers, []
+    from uvtorch import kernels as k
+
+    recipes = k.load_kernels().recipes
+    kept: list[str] = []
+    moved: list[str] = []
+    given_kernels = {package_name(check_requirement(t).name) for t in answers.kernels}
+    for text in answers.packages:
+        name = package_name(check_requirement(text).name)
+        recipe = recipes.get(name)
+        if recipe is not None and recipe.needs_torch:
+            if name not in given_kernels:
+                moved.append(text)
+            continue
+        kept.append(text)
+    if not moved and len(kept) == len(answers.packages):
+        return answers, []
+    return answers._replace(packages=tuple(kept), kernels=(*answers.kernels, *moved)), moved
+
+
+def _make_plan(answers: Answers, catalog: Catalog) -> Plan:
     project = check_name(answers.name)
     chosen = [a.strip().lower() for a in answers.accelerators]
     if SYSTEM in chosen:
@@ -161,7 +201,9 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         python=python,
         torch=torch_req.removeprefix("torch"),
         accelerators=accelerators,
-        packages=tuple(sorted(p.requirement for p in (*family, *dependents))),
+        # What the user asked for, not the pins derived from it: a replay with another
+        # --torch derives the companions' versions again.
+        packages=chosen_packages(answers.packages),
         platforms=tuple(targets) if answers.platforms else (),
         index_url=index_url,
         kernels=tuple(k.name for k in kernels) if kernels else (),
@@ -497,6 +539,10 @@ def check_torch(
     return spec, patches
 
 
+_BARE_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+_LOOKS_LIKE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*(\[.*\])?([<>=!~;].*)?$")
+
+
 def check_python(given: str | None, releases: list[Release]) -> str:
     """requires-python: the given spec if the releases can satisfy it, else a default."""
     lowest = min(r.python_min for r in releases)
@@ -504,6 +550,14 @@ def check_python(given: str | None, releases: list[Release]) -> str:
     if given is None:
         floor = max(lowest, _PYTHON_FLOOR)
         return f">={floor},<{highest.major}.{highest.minor + 1}"
+    if _BARE_VERSION.match(given.strip()):  # `uv init -p 3.12` means requires-python >=3.12
+        given = f">={given.strip()}"
+    elif _LOOKS_LIKE_NAME.match(given.strip()):
+        raise BadSpec(
+            f"-p/--python '{given}' is not a Python version specifier: -p means --python here, as in uv.",
+            f"To add the package, use --package {given.strip()}; for requires-python write "
+            "a version such as 3.12 or '>=3.11,<3.14'.",
+        )
     spec = _parse_spec(given, "--python", f">={max(lowest, _PYTHON_FLOOR)}")
     candidates = [Version(f"3.{minor}") for minor in range(0, 30)]
     allowed = [v for v in candidates if v in spec]
@@ -558,14 +612,24 @@ def written(req: Requirement, text: str) -> str:
     return out
 
 
+def chosen_packages(given: tuple[str, ...]) -> tuple[str, ...]:
+    """The --package answers as the user gave them, normalized and sorted, for .uvtorch.toml."""
+    return tuple(sorted(written(check_requirement(t), t) for t in given))
+
+
 def check_requirement(text: str) -> Requirement:
-    """A parsed PEP 508 requirement."""
+    """A parsed PEP 508 requirement; a bare version (a mistyped `-p 3.12`) is refused."""
+    if _BARE_VERSION.match(text.strip()):
+        raise BadSpec(
+            f"--package '{text}' looks like a Python version, not a package.",
+            f"For requires-python use --python {text.strip()} (or -p {text.strip()}, as in uv).",
+        )
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0].rstrip(".")
         raise BadSpec(
-            f"-p/--package '{text}' is not a valid requirement ({reason}).",
+            f"--package '{text}' is not a valid requirement ({reason}).",
             "Write a PEP 508 requirement such as 'torchvision', 'ultralytics>=8.3' or "
             "'transformers[torch]'.",
         ) from None
@@ -579,7 +643,7 @@ def _packages(
     catalog: Catalog,
     notes: list[str],
 ) -> tuple[tuple[Package, ...], tuple[Package, ...]]:
-    """Split -p values into torch-family packages (matched to torch) and dependents."""
+    """Split --package values into torch-family packages (matched to torch) and dependents."""
     family: dict[PackageName, Package] = {}
     dependents: dict[PackageName, Package] = {}
     requested: dict[PackageName, Requirement] = {}
@@ -589,12 +653,12 @@ def _packages(
         name = package_name(req.name)
         if name == TORCH:
             raise UsageError(
-                f"-p '{text}': torch is always part of each accelerator extra.",
+                f"--package '{text}': torch is always part of each accelerator extra.",
                 "Set its version with --torch (e.g. --torch '>=2.9,<2.10').",
             )
         if name in requested:
             raise UsageError(
-                f"-p '{text}': {name} is listed twice.", "Give each package once."
+                f"--package '{text}': {name} is listed twice.", "Give each package once."
             )
         requested[name] = req
         texts[name] = text
@@ -643,13 +707,13 @@ def _companion(
     if not versions:
         raise NoBuild(
             f"No {name} release is known to match torch {torch_names}.",
-            f"Choose a torch release that has one, or drop -p {name}.",
+            f"Choose a torch release that has one, or drop --package {name}.",
         )
     on_index = catalog.companions[name].on_index
     if req is not None and req.specifier:
         if not any(v in req.specifier for v in versions):
             raise NoBuild(
-                f"-p '{req}' excludes every {name} release that matches torch {torch_names} "
+                f"--package '{req}' excludes every {name} release that matches torch {torch_names} "
                 f"({', '.join(map(str, versions))}).",
                 "Drop the version and uvtorch picks the matching one, or change --torch.",
             )
@@ -772,15 +836,15 @@ def _system_part(answers: Answers, catalog: Catalog, *, beside_index_builds: boo
         name = package_name(req.name)
         if name == TORCH:
             raise UsageError(
-                f"-p '{text}': with -a system, torch is the one installed in the image.",
-                "Drop -p torch.",
+                f"--package '{text}': with -a system, torch is the one installed in the image.",
+                "Drop --package torch.",
             )
         if name in catalog.companions:
             if name not in pins:
                 raise NoBuild(
-                    f"-p {name}: the environment has no {name}, and a build from an index "
+                    f"--package {name}: the environment has no {name}, and a build from an index "
                     f"would not match its torch {torch_version}.",
-                    f"Install {name} in the image (then run init again), or drop -p {name}.",
+                    f"Install {name} in the image (then run init again), or drop --package {name}.",
                 )
             continue
         dependents.append(written(req, text))
@@ -789,9 +853,9 @@ def _system_part(answers: Answers, catalog: Catalog, *, beside_index_builds: boo
         for needed in dependent.needs if dependent else ():
             if needed not in pins:
                 raise NoBuild(
-                    f"-p {name}: {dependent.why}, and the environment has no {needed}; "  # type: ignore[union-attr]
+                    f"--package {name}: {dependent.why}, and the environment has no {needed}; "  # type: ignore[union-attr]
                     f"one from PyPI would not match torch {torch_version}.",
-                    f"Install {needed} in the image; with --system-torch, add -p {needed} if "
+                    f"Install {needed} in the image; with --system-torch, add --package {needed} if "
                     "the image has it.",
                 )
     version = Version(torch_version)
@@ -962,7 +1026,7 @@ def _channel_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
         req = check_requirement(text)
         name = package_name(req.name)
         if name == TORCH:
-            raise UsageError(f"-p '{text}': torch is always in each extra.", "Drop -p torch.")
+            raise UsageError(f"--package '{text}': torch is always in each extra.", "Drop --package torch.")
         if name in catalog.companions and catalog.companions[name].on_index:
             companions.append(name)
         else:

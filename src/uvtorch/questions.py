@@ -32,14 +32,14 @@ QUESTIONS: tuple[Question, ...] = (
     Question("torch", "--torch", "PyTorch release"),
     Question("python", "--python", "Python versions (requires-python)"),
     Question("accelerators", "-a/--accelerator", "Accelerators (one extra each)"),
-    Question("companions", "-p/--package", "torch-family packages"),
-    Question("dependents", "-p/--package", "Other packages that need torch (space-separated)"),
+    Question("companions", "--package", "torch-family packages"),
+    Question("dependents", "--package", "Other packages that need torch (space-separated)"),
     Question("kernels", "-k/--kernel", "Kernels to build against torch"),
     Question("platforms", "--platform", "Platforms to resolve for"),
 )
 QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS)
 
-# Which answers settle which questions (the -p answer settles both package questions).
+# Which answers settle which questions (the --package answer settles both package questions).
 ANSWER_SETTLES = {
     "name": ("name",),
     "torch": ("torch",),

@@ -1,0 +1,126 @@
+"""Traps just off the happy path (issue 14): what a uv user types means what uv means."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tomlread import loads
+from uvtorch.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def pyproject(folder: Path) -> dict[str, Any]:
+    return loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_dash_p_is_python_as_in_uv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "init", str(tmp_path / "demo"), "--yes", "-p", "3.12")
+    assert code == 0, err
+    data = pyproject(tmp_path / "demo")
+    assert data["project"]["requires-python"] == ">=3.12"
+    assert all("3.12" not in req for reqs in data["project"]["optional-dependencies"].values()
+               for req in reqs)
+
+
+def test_python_bare_version_means_at_least(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(capsys, "init", str(tmp_path / "demo"), "--yes", "--python", "3.11")
+    assert code == 0
+    assert pyproject(tmp_path / "demo")["project"]["requires-python"] == ">=3.11"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--package", "3.12"], ["'3.12'", "--python 3.12"]),
+        (["-p", "torchvision"], ["'torchvision'", "--package torchvision"]),
+    ],
+)
+def test_a_version_as_package_or_a_package_as_python_is_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: list[str]
+) -> None:
+    code, _, err = run(capsys, "init", str(tmp_path / "demo"), "--yes", *argv)
+    assert code == 2
+    assert err.count("\n") == 1
+    for fragment in says:
+        assert fragment in err
+    assert not (tmp_path / "demo").exists()
+
+
+def test_add_dash_p_points_at_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "init", str(tmp_path / "demo"), "--yes")[0] == 0
+    before = (tmp_path / "demo" / "pyproject.toml").read_bytes()
+    code, _, err = run(capsys, "add", str(tmp_path / "demo"), "-p", "torchvision")
+    assert code == 2
+    assert "--package torchvision" in err
+    assert (tmp_path / "demo" / "pyproject.toml").read_bytes() == before
+
+
+def test_add_help_does_not_claim_a_cpu_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["add", "--help"])
+    out = capsys.readouterr().out
+    assert "(default: cpu)" not in " ".join(out.split())
+
+
+def test_a_kernel_given_as_a_package_gets_the_kernel_recipe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--yes", "-a", "cpu", "-a", "cu128", "--torch", ">=2.9,<2.10"]
+    code, out, _ = run(capsys, "init", str(tmp_path / "as-package"), *args, "--package", "flash-attn")
+    assert code == 0
+    assert "flash-attn is a kernel" in out and "-k" in out
+    code, _, _ = run(capsys, "init", str(tmp_path / "as-kernel"), *args, "-k", "flash-attn")
+    assert code == 0
+    as_package = pyproject(tmp_path / "as-package")
+    as_kernel = pyproject(tmp_path / "as-kernel")
+    as_package["project"]["name"] = as_kernel["project"]["name"]
+    assert as_package == as_kernel
+    cpu = as_package["project"]["optional-dependencies"]["cpu"]
+    assert not any(r.startswith("flash-attn") for r in cpu)
+    assert "flash-attn" in as_package["tool"]["uv"]["extra-build-dependencies"]
+
+
+def test_a_kernel_given_both_ways_is_added_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "init", str(tmp_path / "p"), "--yes", "-a", "cu128",
+                       "--package", "flash-attn", "-k", "flash-attn")
+    assert code == 0, err
+    cu128 = pyproject(tmp_path / "p")["project"]["optional-dependencies"]["cu128"]
+    assert sum(r.startswith("flash-attn") for r in cu128) == 1
+
+
+def test_init_on_a_hand_written_project_points_at_add(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = '[project]\nname = "mine"\ndependencies = ["numpy", "pandas"]\n\n[tool.ruff]\nline-length = 99\n'
+    (tmp_path / "pyproject.toml").write_text(mine)
+    code, _, err = run(capsys, "init", str(tmp_path), "--yes")
+    assert code == 1
+    assert "uvtorch add" in err
+    assert "mine" in err and "2 dependencies" in err and "[tool]" in err
+    assert (tmp_path / "pyproject.toml").read_text() == mine
+
+
+def test_answers_replay_with_another_torch_derives_the_companions_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = tmp_path / "first"
+    assert run(capsys, "init", str(first), "--yes", "-a", "cpu", "-a", "cu128",
+               "--package", "torchvision", "--package", "ultralytics")[0] == 0
+    code, _, err = run(capsys, "init", str(tmp_path / "second"), "--yes", "--answers",
+                       str(first / ".uvtorch.toml"), "--torch", ">=2.9,<2.10", "-n", "second")
+    assert code == 0, err
+    cu128 = pyproject(tmp_path / "second")["project"]["optional-dependencies"]["cu128"]
+    assert "torchvision>=0.24.0,<0.25" in cu128
+    # and the plain replay still gives the same bytes
+    code, _, _ = run(capsys, "init", str(tmp_path / "third"), "--yes", "--answers",
+                     str(first / ".uvtorch.toml"), "-n", "first")
+    assert code == 0
+    assert (tmp_path / "third" / "pyproject.toml").read_bytes() == (first / "pyproject.toml").read_bytes()
