@@ -124,3 +124,50 @@ def test_answers_replay_with_another_torch_derives_the_companions_again(
                      str(first / ".uvtorch.toml"), "-n", "first")
     assert code == 0
     assert (tmp_path / "third" / "pyproject.toml").read_bytes() == (first / "pyproject.toml").read_bytes()
+
+
+def test_add_exits_0_once_it_has_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from test_add import HAND
+
+    explicit_cpu = 'url = "https://download.pytorch.org/whl/cpu"\nexplicit = true'
+    assert explicit_cpu in HAND
+    (tmp_path / "pyproject.toml").write_text(HAND.replace(explicit_cpu, explicit_cpu.split("\n")[0]))
+    code, out, _ = run(capsys, "add", str(tmp_path), "--package", "torchvision")
+    assert code == 0
+    assert "added: torchvision" in out
+    assert "still to fix" in out and "uvtorch check" in out
+    assert "torchvision" in (tmp_path / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(["-a", "cu999"], ["'cu999'", "cu132"]), (["--platform", "beos"], ["'beos'", "linux-x86_64"])],
+)
+def test_matrix_unknown_values_are_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: list[str]
+) -> None:
+    code, out, err = run(capsys, "matrix", *argv)
+    assert code == 2 and out == ""
+    for fragment in says:
+        assert fragment in err
+
+
+@pytest.mark.parametrize("name", ["torch", "Torch", "torchvision"])
+def test_a_project_named_like_its_own_dependency_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    code, _, err = run(capsys, "init", str(tmp_path / "p"), "--yes", "-n", name,
+                       "--package", "torchvision")
+    assert code == 2
+    assert "depend on itself" in err and "--name" in err
+    assert not (tmp_path / "p").exists()
+
+
+def test_driver_floors_read_as_nvidia_writes_them() -> None:
+    from packaging.version import Version
+
+    from uvtorch.questions import nvidia_driver_text
+
+    assert nvidia_driver_text(Version("450.80.02")) == "450.80.02"
+    assert nvidia_driver_text(Version("452.39")) == "452.39"
+    assert nvidia_driver_text(Version("580.159.04")) == "580.159.04"

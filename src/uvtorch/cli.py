@@ -439,9 +439,12 @@ def _run_matrix(args: argparse.Namespace) -> int:
 
     from uvtorch.catalog import load, overlay_path
     from uvtorch.matrix import format_table, rows
-    from uvtorch.plan import check_torch
+    from uvtorch.plan import check_accelerators, check_platforms, check_torch
 
     catalog = load()
+    check_accelerators(args.accelerator, catalog)  # an unknown id is an error, not "no match"
+    if args.platform:
+        check_platforms([args.platform], catalog)
     if args.refresh:
         from uvtorch.fix import fetch
         from uvtorch.matrix import refresh, write_overlay
@@ -663,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_add(args)
         return _init(args)
     except UvtorchError as exc:
-        text = f"uvtorch: error: {exc.message}"
+        text = f"uvtorch: {exc.label}: {exc.message}"
         if exc.hint:
             text += f" {exc.hint}"
         print(text, file=sys.stderr)

@@ -14,6 +14,7 @@ class UvtorchError(Exception):
     """A problem the user can fix; `hint` says how."""
 
     exit_code = REFUSED
+    label = "error"  # what the CLI prints before the message
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -59,7 +60,10 @@ class TemplateEscape(UvtorchError):
 
 
 class Cancelled(UvtorchError):
-    """The user declined the summary."""
+    """The user declined the summary: a choice, not an error (printed without "error")."""
+
+    exit_code = REFUSED
+    label = "cancelled"
 
     def __init__(self) -> None:
-        super().__init__("Cancelled; nothing was written.")
+        super().__init__("nothing was written.")

@@ -8,6 +8,7 @@ user. Renderers only turn a Plan into text; nothing here does I/O.
 
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlparse
 
@@ -108,6 +109,7 @@ class Plan(NamedTuple):
 def make_plan(answers: Answers, catalog: Catalog) -> Plan:
     """Validate `answers` against `catalog` and decide the whole project."""
     answers, moved = _kernels_given_as_packages(answers)
+    _refuse_self_dependency(answers)
     plan = _make_plan(answers, catalog)
     if not moved:
         return plan
@@ -117,6 +119,20 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         "and only the extras it can be built for. Next time pass it with -k."
     )
     return plan._replace(notes=(note, *plan.notes))
+
+
+def _refuse_self_dependency(answers: Answers) -> None:
+    """A project named like a package it depends on (`init torch`) cannot be locked."""
+    own = package_name(answers.name) if is_valid_project_name(answers.name) else None
+    if own is None:
+        return
+    needed = {TORCH, *(package_name(check_requirement(t).name) for t in (*answers.packages, *answers.kernels))}
+    if own in needed:
+        raise BadSpec(
+            f"A project named '{answers.name}' would depend on itself: every accelerator extra "
+            f"needs the package {own}, and uv cannot lock a project that requires its own name.",
+            "Choose another name with --name (e.g. --name my-" + own + ").",
+        )
 
 
 def _kernels_given_as_packages(answers: Answers) -> tuple[Answers, list[str]]:
@@ -426,6 +442,16 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_accelerators(given: Sequence[str], catalog: Catalog) -> tuple[str, ...]:
+    """Accelerator ids the catalog knows, normalized; an unknown one is an error."""
+    return _accelerators(tuple(given), catalog)
+
+
+def check_platforms(given: Sequence[str], catalog: Catalog) -> tuple[str, ...]:
+    """Platform ids the catalog knows; an unknown one is an error."""
+    return _platforms(tuple(given), catalog)
+
+
 def _accelerators(given: tuple[str, ...], catalog: Catalog) -> tuple[str, ...]:
     known = catalog.all_variants()
     chosen: list[str] = []
@@ -617,6 +643,17 @@ def chosen_packages(given: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(written(check_requirement(t), t) for t in given))
 
 
+def check_package(text: str) -> Requirement:
+    """A --package value: a requirement other than torch itself (torch comes from --torch)."""
+    req = check_requirement(text)
+    if package_name(req.name) == TORCH:
+        raise UsageError(
+            f"--package '{text}': torch is always part of each accelerator extra.",
+            "Set its version with --torch (e.g. --torch '>=2.9,<2.10').",
+        )
+    return req
+
+
 def check_requirement(text: str) -> Requirement:
     """A parsed PEP 508 requirement; a bare version (a mistyped `-p 3.12`) is refused."""
     if _BARE_VERSION.match(text.strip()):
@@ -649,13 +686,8 @@ def _packages(
     requested: dict[PackageName, Requirement] = {}
     texts: dict[PackageName, str] = {}
     for text in given:
-        req = check_requirement(text)
+        req = check_package(text)
         name = package_name(req.name)
-        if name == TORCH:
-            raise UsageError(
-                f"--package '{text}': torch is always part of each accelerator extra.",
-                "Set its version with --torch (e.g. --torch '>=2.9,<2.10').",
-            )
         if name in requested:
             raise UsageError(
                 f"--package '{text}': {name} is listed twice.", "Give each package once."

@@ -15,7 +15,14 @@ from packaging.version import Version
 from uvtorch.answers import Answers
 from uvtorch.catalog import Catalog, Release, variant_sort_key
 from uvtorch.errors import UvtorchError
-from uvtorch.plan import check_name, check_python, check_requirement, check_torch, minor_range
+from uvtorch.plan import (
+    check_name,
+    check_package,
+    check_python,
+    check_requirement,
+    check_torch,
+    minor_range,
+)
 from uvtorch.system import SYSTEM
 
 
@@ -154,6 +161,13 @@ def ask_python(answers: Answers, catalog: Catalog, prompter: Prompter, q: Questi
     return answers._replace(python=python)
 
 
+def nvidia_driver_text(version: Version) -> str:
+    """A driver version as NVIDIA writes it (450.80.02, not PEP 440's 450.80.2)."""
+    parts = version.release
+    text = f"{parts[0]}" + "".join(f".{p:02d}" for p in parts[1:3])
+    return text
+
+
 def _driver_note(variant: str, catalog: Catalog) -> str:
     """What a machine needs for a build, e.g. the NVIDIA driver a CUDA build runs on."""
     family = catalog.family_of(variant)
@@ -163,7 +177,9 @@ def _driver_note(variant: str, catalog: Catalog) -> str:
         cuda = cuda_of(variant)
         floors = load_cuda().driver_min.get(cuda[0]) if cuda else None
         if floors:
-            need = ", ".join(f">= {v} on {os_.capitalize()}" for os_, v in sorted(floors.items()))
+            need = ", ".join(
+                f">= {nvidia_driver_text(v)} on {os_.capitalize()}" for os_, v in sorted(floors.items())
+            )
             return f"NVIDIA GPU, driver {need}"
         return "NVIDIA GPU"
     return {"rocm": "AMD GPU, Linux", "xpu": "Intel GPU", "cpu": "any machine"}.get(
@@ -233,7 +249,7 @@ def ask_dependents(
 
     def validate(text: str) -> "bool | str":
         for item in text.replace(",", " ").split():
-            result = _message(lambda: check_requirement(item))
+            result = _message(lambda: check_package(item))
             if result is not True:
                 return result
         return True
