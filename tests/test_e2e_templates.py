@@ -61,7 +61,7 @@ def test_training_template_syncs_and_its_test_passes(
     run_uv(["sync", "--extra", "cpu"], cwd=project, env=env)
     python = project / ".venv" / "bin" / "python"
     tests = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "--package", "no:cacheprovider"],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project, capture_output=True, text=True, timeout=600,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr

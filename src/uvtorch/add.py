@@ -328,10 +328,12 @@ def add(
     torch: str | None,
     catalog: Catalog,
     with_system: Callable[[Answers], Answers] | None = None,
+    index_url: str | None = None,
 ) -> tuple[dict[str, str], list[str], Plan]:
     """The files to rewrite (pyproject.toml, and .uvtorch.toml when present) and what changed.
 
-    `with_system` fills in the environment's packages when `-a system` is added.
+    `with_system` fills in the environment's packages when `-a system` is added; `index_url`
+    moves the PyTorch indexes to a mirror with the same layout (uvtorch.mirror).
     """
     path = folder / "pyproject.toml"
     try:
@@ -354,6 +356,7 @@ def add(
         cuda_archs=additions.get("cuda_archs") or current.cuda_archs,
         gpus=additions.get("gpus") or current.gpus,
         torch=torch or current.torch,
+        index_url=index_url or current.index_url,
     )
     if current.accelerators == (SYSTEM,) and set(merged.accelerators) != {SYSTEM}:
         raise UsageError(
@@ -366,7 +369,12 @@ def add(
     if with_system is not None:
         merged = with_system(merged)
     plan = make_plan(merged, catalog)
-    done = merge(doc, plan, torch_changed=bool(torch))
+    done = []
+    if index_url is not None:
+        from uvtorch.mirror import move_indexes
+
+        done += move_indexes(doc, plan.answers.index_url or index_url, catalog)
+    done += merge(doc, plan, torch_changed=bool(torch))
     files = {"pyproject.toml": tomlkit.dumps(doc)}
     if answers_path.is_file():
         files[ANSWERS_FILE] = dump_answers(plan.answers)

@@ -172,6 +172,12 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         add.add_argument("--torch", metavar="SPEC",
                          help="change the torch spec of every extra (e.g. to a release that has "
                          "the new accelerator)")
+        add.add_argument(
+            "--index-url", metavar="URL",
+            help="move the PyTorch indexes to a mirror with the same layout (<URL>/<build>), "
+            "e.g. https://mirror.example.com/whl; without editing, uv's "
+            "UV_INDEX=pytorch-cu128=<URL>/cu128 does the same for one run",
+        )
         add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     matrix = commands.add_parser(
         "matrix",
@@ -405,12 +411,14 @@ def _run_add(args: argparse.Namespace) -> int:
         "cuda_archs": tuple(args.cuda_arch),
         "gpus": tuple(args.gpu),
     }
-    if not any(additions.values()) and not args.torch:
+    if not any(additions.values()) and not args.torch and not args.index_url:
         raise UsageError(
-            "Nothing to add.", "Give -a, --package, -k or --torch (see uvtorch add --help)."
+            "Nothing to add.",
+            "Give -a, --package, -k, --torch or --index-url (see uvtorch add --help).",
         )
     files, done, plan = add(folder, additions, args.torch, load(),
-                            with_system=lambda answers: _with_system(answers, args))
+                            with_system=lambda answers: _with_system(answers, args),
+                            index_url=args.index_url)
     before = (folder / "pyproject.toml").read_text(encoding="utf-8")
     sys.stdout.writelines(difflib.unified_diff(
         before.splitlines(keepends=True), files["pyproject.toml"].splitlines(keepends=True),
