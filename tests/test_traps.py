@@ -171,3 +171,19 @@ def test_driver_floors_read_as_nvidia_writes_them() -> None:
     assert nvidia_driver_text(Version("450.80.02")) == "450.80.02"
     assert nvidia_driver_text(Version("452.39")) == "452.39"
     assert nvidia_driver_text(Version("580.159.04")) == "580.159.04"
+
+
+def test_a_kernel_that_cannot_build_for_the_named_gpus_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "init", str(tmp_path / "p"), "--yes", "-a", "cu128",
+                       "--cuda-arch", "5.0", "-k", "flash-attn")
+    assert code == 1
+    assert "5.0" in err and "8.0, 9.0" in err and "--cuda-arch" in err
+    assert not (tmp_path / "p").exists()
+    # one usable GPU among those named: built for it, the other noted
+    code, out, _ = run(capsys, "init", str(tmp_path / "q"), "--yes", "-a", "cu128",
+                       "--cuda-arch", "5.0", "--cuda-arch", "9.0", "-k", "flash-attn")
+    assert code == 0
+    assert "no kernels for compute capability 5.0" in out
+    assert 'FLASH_ATTN_CUDA_ARCHS = "90"' in (tmp_path / "q" / "pyproject.toml").read_text()

@@ -355,6 +355,15 @@ def _kernels(
         variables: dict[str, str] = {}
         if cuda_variants:
             value, dropped = k.arch_value(recipe, chosen_cuda)
+            if cuda_targets and value is None and recipe.arch_variable and recipe.arch_values:
+                # The user named GPUs, and the kernel can be built for none of them.
+                raise NoBuild(
+                    f"-k {raw} cannot be built for the GPUs given ({', '.join(cuda_targets)}): "
+                    f"{'; '.join(dropped)}.",
+                    f"{recipe.name} builds for compute capabilities "
+                    f"{', '.join(f'{v[:-1]}.{v[-1]}' for v in recipe.arch_values)}; give "
+                    "--cuda-arch for one of those, or drop -k " + raw + ".",
+                )
             notes += dropped
             if value and recipe.arch_variable:
                 variables[recipe.arch_variable] = value
