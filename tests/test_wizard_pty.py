@@ -21,14 +21,15 @@ BACKSPACE = "\x7f"
 class Terminal:
     """A uvtorch process on a pty, with a little pause between keys as a person types."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, size: tuple[int, int] = (50, 160)) -> None:
         # No cursor-position requests: a real terminal answers them, pexpect does not, and
         # prompt_toolkit would wait for each answer.
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS="160", LINES="50",
+        rows, columns = size
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(rows),
                    PROMPT_TOOLKIT_NO_CPR="1")
         self.child = pexpect.spawn(
             sys.executable, ["-m", "uvtorch", *args], env=env, encoding="utf-8",
-            timeout=30, dimensions=(50, 160),
+            timeout=30, dimensions=size,
         )
 
     def expect(self, pattern: str) -> str:
@@ -80,11 +81,11 @@ def test_arrows_space_and_a_bad_answer_then_a_good_one(tmp_path: Path) -> None:
     term.answer("PyTorch release", DOWN, ENTER)  # 2.14
     # The default offered for 2.14 is on the line; erase it and type a bad value.
     term.answer(r"Python versions \(requires-python\) \S*>=3\.10,<3\.15", *([BACKSPACE] * 12),
-                "3.11", ENTER)
+                "3.11)", ENTER)
     # Refused at the prompt with the flag's own words; had it been accepted, the keys below
     # would land in the next question and the project would not get ">=3.11".
     term.expect("not a valid version specifier")
-    term.keys(*([BACKSPACE] * 4), ">=3.11", ENTER)
+    term.keys(*([BACKSPACE] * 5), ">=3.11", ENTER)
     # cpu is pre-selected; move to cu126 (the next enabled entry) and tick it.
     term.answer("Accelerators", DOWN, SPACE, ENTER)
     term.answer("torch-family", SPACE, ENTER)  # torchao is first in the list

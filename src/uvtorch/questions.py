@@ -7,7 +7,7 @@ is refused at the prompt with the same words. Talking to the terminal is `wizard
 this module only sees a `Prompter`, so the flow can be tested without one.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from packaging.version import Version
@@ -134,10 +134,10 @@ def ask_torch(answers: Answers, catalog: Catalog, prompter: Prompter, q: Questio
     for release in reversed(catalog.releases):
         value = minor_range(release.minor)
         missing = [a for a in chosen if not release.patches_with(a)]
-        builds = ", ".join(sorted(release.variants, key=variant_sort_key))
+        builds = builds_summary(release.variants, catalog)
         choices.append(
             Choice(
-                title=f"{release.minor}  (Python {release.python_min} to {release.python_max}; "
+                title=f"{release.minor}  (Python {release.python_min}-{release.python_max}; "
                 f"{builds})",
                 value=value,
                 disabled=f"no {', '.join(missing)} build" if missing else None,
@@ -161,6 +161,23 @@ def ask_python(answers: Answers, catalog: Catalog, prompter: Prompter, q: Questi
     return answers._replace(python=python)
 
 
+def builds_summary(variants: Iterable[str], catalog: Catalog) -> str:
+    """`cpu, cu126..cu132 (4), rocm7.1, rocm7.2, xpu`: one release's builds in one short line.
+
+    The full list ran past 80 columns, and the terminal cut the end of each title off.
+    """
+    by_family: dict[str, list[str]] = {}
+    for v in sorted(variants, key=variant_sort_key):
+        by_family.setdefault(catalog.family_of(v) or v, []).append(v)
+    parts = []
+    for members in by_family.values():
+        if len(members) > 2:
+            parts.append(f"{members[0]}..{members[-1]} ({len(members)})")
+        else:
+            parts.extend(members)
+    return ", ".join(parts)
+
+
 def nvidia_driver_text(version: Version) -> str:
     """A driver version as NVIDIA writes it (450.80.02, not PEP 440's 450.80.2)."""
     parts = version.release
@@ -178,10 +195,10 @@ def _driver_note(variant: str, catalog: Catalog) -> str:
         floors = load_cuda().driver_min.get(cuda[0]) if cuda else None
         if floors:
             need = ", ".join(
-                f">= {nvidia_driver_text(v)} on {os_.capitalize()}" for os_, v in sorted(floors.items())
+                f"{nvidia_driver_text(v)} {os_.capitalize()}" for os_, v in sorted(floors.items())
             )
-            return f"NVIDIA GPU, driver {need}"
-        return "NVIDIA GPU"
+            return f"NVIDIA, driver >= {need}"
+        return "NVIDIA"
     return {"rocm": "AMD GPU, Linux", "xpu": "Intel GPU", "cpu": "any machine"}.get(
         family or "cpu", ""
     )
@@ -194,15 +211,20 @@ def ask_accelerators(
     have = {v for r in releases for v in r.variants}
     names = ", ".join(str(r.minor) for r in releases)
     preset = answers.accelerators or ("cpu",)
+    # Only the builds this torch has, one short line each: on an 80x24 terminal the whole
+    # catalog (20+ builds, most disabled) scrolled the question off the screen.
     choices = [
-        Choice(
-            title=f"{v}  ({_driver_note(v, catalog)})",
-            value=v,
-            checked=v in preset and v in have,
-            disabled=None if v in have else f"torch {names} has no {v} build",
-        )
+        Choice(title=f"{v}  ({_driver_note(v, catalog)})", value=v, checked=v in preset)
         for v in catalog.all_variants()
+        if v in have
     ]
+    missing = [v for v in catalog.all_variants() if v not in have]
+    if missing:
+        choices.append(Choice(
+            title=f"{len(missing)} other builds",
+            value="",
+            disabled=f"not in torch {names}; `uvtorch matrix` lists them",
+        ))
 
     def validate(values: list[str]) -> "bool | str":
         if not values:
