@@ -252,14 +252,16 @@ class _Merge:
         self.kept: list[str] = []
         self.changes = 0
 
-    def take(self, where: str, old: Any, new: Any, current: Any) -> bool:
-        """Whether the file gets `new` (values compared as plain data)."""
+    def take(self, where: str, old: Any, new: Any, current: Any,
+             shown: tuple[Any, Any] | None = None) -> bool:
+        """Whether the file gets `new` (values compared as plain data; `shown`: as written)."""
         if old == new or current == new:
             return False
         if current != old:
             verb = "overwrote your edit" if self.force else "kept your edit"
-            self.kept.append(f"{verb}: {where}: {_show(current)} (uvtorch "
-                             f"{'wrote' if self.force else 'would write'} {_show(new)})")
+            mine, theirs = shown or (current, new)
+            self.kept.append(f"{verb}: {where}: {_show(mine)} (uvtorch "
+                             f"{'wrote' if self.force else 'would write'} {_show(theirs)})")
             if not self.force:
                 return False
         self.changes += 1
@@ -501,6 +503,8 @@ def _merge_scalars(doc: Any, old: Any, new: Any, merge: _Merge) -> None:
     for path in _SCALARS:
         *parents, key = path
         o, n, c = (_plain(_get(d, *path)) for d in (old, new, doc))
+        if c is None and o is not None:
+            continue  # the file does without it (a hand-written project): leave it so
         if not merge.take(".".join(path), o, n, c):
             continue
         if n is None:
@@ -511,8 +515,9 @@ def _merge_scalars(doc: Any, old: Any, new: Any, merge: _Merge) -> None:
     for path in _COMMENTS:
         *parents, key = path
         o, n, c = (_comment_above(_get(d, *parents), key) for d in (old, new, doc))
-        if c is not None and merge.take(f"comment above {'.'.join(path)}", o, n, c):
+        if c is not None and c == o != n:  # uvtorch's words; the user's own comments stay
             _set_comment_above(_get(doc, *parents), key, n)
+            merge.changes += 1
 
 
 def _merge_extras(doc: Any, old: Any, new: Any, merge: _Merge) -> None:
@@ -532,7 +537,8 @@ def _merge_extras(doc: Any, old: Any, new: Any, merge: _Merge) -> None:
             at = next((i for i, t in enumerate(array) if _req_name(t) == package), None)
             c = str(array[at]) if at is not None else None
             keys = [None if v is None else _req_key(v) for v in (o, n, c)]
-            if not merge.take(f"project.optional-dependencies.{name} {package}", *keys):
+            if not merge.take(f"project.optional-dependencies.{name} {package}", *keys,
+                              shown=(c, n)):
                 continue
             if n is None:
                 _remove_array_item(array, at, None)  # type: ignore[arg-type]
@@ -628,9 +634,10 @@ def _merge_sources(doc: Any, old: Any, new: Any, merge: _Merge) -> None:
                 else:
                     sources[package] = fresh
                 c = fresh
-            if isinstance(value, Array) and merge.take(
-                    f"comment above {where}", o_note, n_note, c_note):
+            # uvtorch's comment follows its entry; any other comment is the user's, and stays.
+            if isinstance(value, Array) and c_note == o_note != n_note:
                 _set_source_comment(value, c, n_note)
+                merge.changes += 1
         if sources is not None and isinstance(sources.get(package), Array) and not len(sources[package]):
             del sources[package]
 
