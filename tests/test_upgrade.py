@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from fakeindex import FakeIndex, installed_packages, run_uv
+
 from uvtorch.cli import main
 
 HAND_2_8 = """\
@@ -434,3 +436,55 @@ def test_without_uv_on_path_the_lock_is_left_to_the_user(
     assert main(["upgrade", str(project), "--torch", ">=2.9,<2.10"]) == 0
     assert "uv is not on PATH: run `uv lock`" in capsys.readouterr().out
     assert _text(project) == HAND_2_9
+
+
+def _uv_for_upgrade(monkeypatch: pytest.MonkeyPatch, uv_env: dict[str, str]) -> None:
+    """Let the `uv lock` that upgrade runs see only the fake index (and find the pinned uv)."""
+    import os
+
+    from fakeindex import find_uv_bin
+
+    for key in set(os.environ) - set(uv_env):
+        monkeypatch.delenv(key)
+    for key, value in uv_env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PATH", f"{Path(find_uv_bin()).parent}{os.pathsep}{uv_env.get('PATH', '')}")
+
+
+@pytest.mark.e2e
+def test_an_upgraded_project_locks_and_syncs_the_new_torch(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = _init(tmp_path / "p", "--index-url", fake_index.pytorch_base, "-a", "cpu",
+                    "-a", "cu128", "--package", "torchvision", "--torch", ">=2.8,<2.9")
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu128"], cwd=project, env=uv_env)
+    assert installed_packages(project, uv_env)["torch"] == "2.8.0+cu128"
+    _uv_for_upgrade(monkeypatch, uv_env)
+    capsys.readouterr()
+    assert main(["upgrade", str(project), "--torch", ">=2.9,<2.10"]) == 0
+    assert "uv lock: the lock follows the new torch." in capsys.readouterr().out
+    assert "2.9.1+cu128" in _text(project, "uv.lock")
+    run_uv(["sync", "--locked", "--extra", "cu128"], cwd=project, env=uv_env)
+    installed = installed_packages(project, uv_env)
+    assert installed["torch"] == "2.9.1+cu128" and installed["torchvision"] == "0.24.1+cu128"
+    assert main(["check", str(project)]) == 0
+
+
+@pytest.mark.e2e
+def test_a_failed_lock_is_reported_with_uvs_message(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = _init(tmp_path / "p", "--index-url", fake_index.pytorch_base, "-a", "cpu",
+                    "--torch", ">=2.9,<2.10")
+    _uv_for_upgrade(monkeypatch, uv_env)
+    capsys.readouterr()
+    # The fake index serves no torch 2.13: uv cannot lock it.
+    assert main(["upgrade", str(project), "--torch", ">=2.13,<2.14"]) == 1
+    captured = capsys.readouterr()
+    assert "`uv lock` failed:" in captured.err and "torch" in captured.err
+    assert "No solution found" in captured.err
+    assert "pyproject.toml was written" in captured.err
+    assert '"torch>=2.13,<2.14"' in _text(project)
