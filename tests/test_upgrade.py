@@ -301,11 +301,32 @@ def test_the_default_is_the_newest_release_with_every_build(
     assert "Nothing to change" in capsys.readouterr().out
 
 
-def test_an_upgraded_uvtorch_project_is_the_project_init_makes(tmp_path: Path) -> None:
-    flags = ["-a", "cpu", "-a", "cu128", "--package", "torchvision"]
-    old = _init(tmp_path / "old" / "p", *flags, "--torch", ">=2.8,<2.9")
-    fresh = _init(tmp_path / "fresh" / "p", *flags, "--torch", ">=2.9,<2.10")
-    assert main(["upgrade", str(old), "--torch", ">=2.9,<2.10", "--no-lock"]) == 0
+@pytest.mark.parametrize(
+    ("flags", "before", "after", "changes"),
+    [
+        (["-a", "cpu", "-a", "cu128", "--package", "torchvision"], "2.8", "2.9", []),
+        # flash-attn's pin gets linux-aarch64 once 2.9's cu128 index has it.
+        (["-a", "cpu", "-a", "cu128", "-k", "flash-attn"], "2.8", "2.9", []),
+        # 2.10 renamed the ROCm and XPU tritons (pytorch/pytorch#169888) and has no rocm6.4.
+        (["-a", "cpu", "-a", "rocm6.4", "-a", "xpu", "--package", "torchvision"], "2.9", "2.10",
+         ["--replace", "rocm6.4=rocm7.0"]),
+        (["-a", "cpu", "-a", "system", "--system-torch", "2.5.0a0+872d972e41.nv24.08",
+          "--package", "torchvision", "--package", "ultralytics"], "2.8", "2.9", []),
+    ],
+    ids=["companions", "kernel", "rocm-xpu-tritons", "system-extra"],
+)
+def test_an_upgraded_uvtorch_project_is_the_project_init_makes(
+    tmp_path: Path, flags: list[str], before: str, after: str, changes: list[str]
+) -> None:
+    def spec(minor: str) -> str:
+        major, number = minor.split(".")
+        return f">={minor},<{major}.{int(number) + 1}"
+
+    old = _init(tmp_path / "old" / "p", *flags, "--torch", spec(before))
+    renamed = [changes[1].split("=")[1] if f == changes[1].split("=")[0] else f
+               for f in flags] if changes else flags
+    fresh = _init(tmp_path / "fresh" / "p", *renamed, "--torch", spec(after))
+    assert main(["upgrade", str(old), "--torch", spec(after), *changes, "--no-lock"]) == 0
     assert _text(old) == _text(fresh)
     assert _text(old, ".uvtorch.toml") == _text(fresh, ".uvtorch.toml")
 
@@ -488,3 +509,12 @@ def test_a_failed_lock_is_reported_with_uvs_message(
     assert "No solution found" in captured.err
     assert "pyproject.toml was written" in captured.err
     assert '"torch>=2.13,<2.14"' in _text(project)
+
+
+def test_an_index_the_user_named_keeps_its_name_and_gets_the_new_url(tmp_path: Path) -> None:
+    project = _write(tmp_path / "hand", HAND_2_11.replace("pytorch-cu128", "gpu-index"))
+    assert main(["upgrade", str(project), "--torch", ">=2.14,<2.15", "--replace", "cu128=cu130",
+                 "--no-lock"]) == 0
+    expected = HAND_2_14_CU130.replace("pytorch-cu130", "gpu-index")
+    assert _text(project) == expected
+    assert main(["check", str(project)]) == 0
