@@ -518,3 +518,15 @@ def test_an_index_the_user_named_keeps_its_name_and_gets_the_new_url(tmp_path: P
     expected = HAND_2_14_CU130.replace("pytorch-cu130", "gpu-index")
     assert _text(project) == expected
     assert main(["check", str(project)]) == 0
+
+
+def test_a_requires_python_the_new_release_cannot_satisfy_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _write(tmp_path / "hand", HAND_2_8)
+    # torch 2.15 has wheels for Python 3.11 to 3.15 only (catalog.toml); the cpu build is there.
+    assert main(["upgrade", str(project), "--torch", ">=2.15,<2.16", "--drop", "cu128",
+                 "--no-lock"]) == 1
+    err = capsys.readouterr().err
+    assert "requires-python '>=3.10' admits Python 3.10" in err and "'>=3.11'" in err
+    assert _text(project) == HAND_2_8

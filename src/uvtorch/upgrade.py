@@ -184,6 +184,18 @@ def _new_answers(
         releases = [r for r in catalog.releases if r.minor in old.releases]
         if releases and python == check_python(None, releases):
             python = None
+        landing = [r for r in catalog.releases
+                   if spec is not None and any(p in spec for p in r.patches)]
+        if python is not None and landing:
+            try:
+                check_python(python, landing)
+            except UvtorchError as exc:
+                lowest = min(r.python_min for r in landing)
+                raise NoBuild(
+                    exc.message.replace("--python", "requires-python", 1),
+                    f"Change requires-python in pyproject.toml (and `python` in {ANSWERS_FILE} "
+                    f"if there is one) to '>={lowest}' or newer, then run upgrade again.",
+                ) from None
     return (
         answers._replace(torch=spec_text, accelerators=tuple(accelerators), packages=packages,
                          python=python),
@@ -536,8 +548,8 @@ def _merge_extras(doc: Any, old: Any, new: Any, merge: _Merge) -> None:
             n = next((str(t) for t in wanted if _req_name(t) == package), None)
             at = next((i for i, t in enumerate(array) if _req_name(t) == package), None)
             c = str(array[at]) if at is not None else None
-            keys = [None if v is None else _req_key(v) for v in (o, n, c)]
-            if not merge.take(f"project.optional-dependencies.{name} {package}", *keys,
+            ok, nk, ck = (None if v is None else _req_key(v) for v in (o, n, c))
+            if not merge.take(f"project.optional-dependencies.{name} {package}", ok, nk, ck,
                               shown=(c, n)):
                 continue
             if n is None:
