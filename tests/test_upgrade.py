@@ -331,14 +331,21 @@ def test_an_upgraded_uvtorch_project_is_the_project_init_makes(
     assert _text(old, ".uvtorch.toml") == _text(fresh, ".uvtorch.toml")
 
 
-def test_the_2_6_cu126_override_goes_past_2_6_and_comes_back(tmp_path: Path) -> None:
-    old = _init(tmp_path / "old" / "p", "-a", "cu126", "--torch", ">=2.6,<2.7")
+@pytest.mark.parametrize("after", ["", "\n[tool.ruff]\nline-length = 100\n"],
+                         ids=["at-the-end", "before-another-table"])
+def test_the_2_6_cu126_override_goes_past_2_6_and_comes_back(tmp_path: Path, after: str) -> None:
+    def made(name: str, torch: str) -> Path:
+        project = _init(tmp_path / name / "p", "-a", "cu126", "--torch", torch)
+        (project / "pyproject.toml").write_text(_text(project) + after)
+        return project
+
+    old = made("old", ">=2.6,<2.7")
     assert 'version = "2.6.0+cu126"' in _text(old)
-    fresh = _init(tmp_path / "fresh" / "p", "-a", "cu126", "--torch", ">=2.7,<2.8")
+    fresh = made("fresh", ">=2.7,<2.8")
     assert main(["upgrade", str(old), "--torch", ">=2.7,<2.8", "--no-lock"]) == 0
     assert "dependency-metadata" not in _text(old)
     assert _text(old) == _text(fresh)
-    again = _init(tmp_path / "again" / "p", "-a", "cu126", "--torch", ">=2.6,<2.7")
+    again = made("again", ">=2.6,<2.7")
     assert main(["upgrade", str(old), "--torch", ">=2.6,<2.7", "--no-lock"]) == 0
     assert _text(old) == _text(again)
 

@@ -681,11 +681,19 @@ def _aot_merge(doc: Any, old: Any, new: Any, merge: _Merge, key: str, ident: Any
                 continue  # the user's own sources still use it
             _remove_aot_entry(tables, c)
         if n is not None:
-            if tables is None:
-                tables = tomlkit.aot()
-                _table(doc, "tool", "uv").add(key, tables)
             entry = copy.deepcopy(n)
-            _spaced(tables, entry)
+            if tables is None:
+                uv = _table(doc, "tool", "uv")
+                last = uv.value.body[-1][1] if uv.value.body else None
+                last = last[-1] if isinstance(last, AoT) and len(last) else last
+                if last is not None and last.as_string().endswith("\n\n"):
+                    entry.add(tomlkit.nl())  # the blank line before the next table moves past it
+                else:
+                    entry.trivia.indent = "\n"
+                tables = tomlkit.aot()
+                uv.add(key, tables)
+            else:
+                _spaced(tables, entry)
             tables.append(entry)
         elif tables is not None and not len(tables):
             del _get(doc, "tool", "uv")[key]
