@@ -296,7 +296,8 @@ def test_the_default_is_the_newest_release_with_every_build(
     out = capsys.readouterr().out
     # 2.12 dropped cu128 (catalog.toml): 2.11 is the newest that keeps it.
     assert '"torch>=2.11,<2.12",  # CPU build' in _text(project)
-    assert "torch 2.15 is newer but has no cu128 build" in out
+    assert ("torch 2.15 is newer but has no cu128 build: uvtorch upgrade --torch '>=2.15,<2.16' "
+            "--replace cu128=cu132 moves to it.") in out
     assert main(["upgrade", str(project), "--no-lock"]) == 0
     assert "Nothing to change" in capsys.readouterr().out
 
@@ -391,11 +392,15 @@ def test_dry_run_prints_the_diff_and_writes_nothing(
     assert not (project / "uv.lock").exists()
 
 
-def test_drop_removes_the_extra_its_sources_and_its_index(tmp_path: Path) -> None:
+def test_drop_removes_the_extra_its_sources_and_its_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     flags = ["--package", "torchvision", "--torch", ">=2.9,<2.10"]
     project = _init(tmp_path / "p" / "p", "-a", "cpu", "-a", "cu126", "-a", "cu128", *flags)
     fresh = _init(tmp_path / "fresh" / "p", "-a", "cpu", "-a", "cu128", *flags)
+    capsys.readouterr()
     assert main(["upgrade", str(project), "--drop", "cu126", "--no-lock"]) == 0
+    assert "upgraded: torch>=2.9,<2.10 (cpu, cu128); wrote" in capsys.readouterr().out
     assert _text(project) == _text(fresh)
     assert _text(project, ".uvtorch.toml") == _text(fresh, ".uvtorch.toml")
 

@@ -497,8 +497,9 @@ def _run_upgrade(args: argparse.Namespace) -> int:
         return 0
     write_files(folder, result.files, force=True)
     builds = ", ".join(e.name for e in result.new.extras)
-    print(f"upgraded: {result.old.torch} -> {result.new.torch} ({builds}); wrote "
-          f"{', '.join(result.files)}")
+    torch = (result.new.torch if result.old.torch == result.new.torch
+             else f"{result.old.torch} -> {result.new.torch}")
+    print(f"upgraded: {torch} ({builds}); wrote {', '.join(result.files)}")
     remaining = run_checks(read_project(folder, load()))
     for f in remaining:
         print(f"{f.severity}: {f.id} at {f.where}: {f.why}")

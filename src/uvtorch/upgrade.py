@@ -120,7 +120,8 @@ def _default_torch(accelerators: tuple[str, ...], catalog: Catalog) -> tuple[str
             successors = [f"{a}={s}" for a in missing if (s := _successor(a, [release], catalog))]
             notes.append(
                 f"torch {release.minor} is newer but has no {', '.join(missing)} build"
-                + (f": uvtorch upgrade --replace {' --replace '.join(successors)} moves to it."
+                + (f": uvtorch upgrade --torch '{minor_range(release.minor)}' --replace "
+                   f"{' --replace '.join(successors)} moves to it."
                    if successors else ".")
             )
     raise NoBuild(
