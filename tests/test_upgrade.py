@@ -542,3 +542,11 @@ def test_a_requires_python_the_new_release_cannot_satisfy_is_refused(
     err = capsys.readouterr().err
     assert "requires-python '>=3.10' admits Python 3.10" in err and "'>=3.11'" in err
     assert _text(project) == HAND_2_8
+
+
+def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["upgrade", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "--replace cu128=cu130" in out and "--no-lock" in out
