@@ -322,6 +322,26 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
     return done
 
 
+def read_pyproject(folder: Path, command: str) -> tomlkit.TOMLDocument:
+    """The project's pyproject.toml, parsed with every byte kept."""
+    path = folder / "pyproject.toml"
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UvtorchError(f"Cannot read {path}: {exc.strerror or exc}.",
+                           f"Run uvtorch {command} in a project folder.") from None
+    except Exception as exc:  # tomlkit's parse errors: the user's file to fix
+        raise UvtorchError(f"{path} is not valid TOML: {exc}.", "Fix it first.") from None
+
+
+def current_answers(folder: Path, doc: tomlkit.TOMLDocument, catalog: Catalog) -> Answers:
+    """The project's answers: its `.uvtorch.toml`, or read back from the uv guide's pattern."""
+    answers_path = folder / ANSWERS_FILE
+    if answers_path.is_file():
+        return layer(load_answers(answers_path), name=folder.resolve().name)
+    return infer_answers(doc.unwrap(), catalog)
+
+
 def add(
     folder: Path,
     additions: dict[str, tuple[str, ...]],
@@ -335,20 +355,9 @@ def add(
     `with_system` fills in the environment's packages when `-a system` is added; `index_url`
     moves the PyTorch indexes to a mirror with the same layout (uvtorch.mirror).
     """
-    path = folder / "pyproject.toml"
-    try:
-        text = path.read_text(encoding="utf-8")
-        doc = tomlkit.parse(text)
-    except OSError as exc:
-        raise UvtorchError(f"Cannot read {path}: {exc.strerror or exc}.",
-                           "Run uvtorch add in a project folder.") from None
-    except Exception as exc:  # tomlkit's parse errors: the user's file to fix
-        raise UvtorchError(f"{path} is not valid TOML: {exc}.", "Fix it first.") from None
+    doc = read_pyproject(folder, "add")
     answers_path = folder / ANSWERS_FILE
-    if answers_path.is_file():
-        current = layer(load_answers(answers_path), name=folder.resolve().name)
-    else:
-        current = infer_answers(doc.unwrap(), catalog)
+    current = current_answers(folder, doc, catalog)
     merged = current._replace(
         accelerators=tuple(dict.fromkeys(current.accelerators + additions.get("accelerators", ()))),
         packages=tuple(dict.fromkeys(current.packages + additions.get("packages", ()))),

@@ -42,6 +42,20 @@ torch lives only in those extras: a plain `uv sync` installs no torch at all.
 """
 
 
+UPGRADE_EPILOG = """\
+examples:
+  uvtorch upgrade
+      move the project in . to the newest torch that has all its builds; prints the diff
+      and runs `uv lock`
+  uvtorch upgrade demo --torch '>=2.9,<2.10' --dry-run
+      show what moving to torch 2.9 would change, write nothing
+  uvtorch upgrade demo --torch '>=2.14,<2.15' --replace cu128=cu130
+      torch 2.14 has no cu128 build: the cu128 extra becomes cu130, everywhere
+  uvtorch upgrade demo --drop cu126
+      remove a build without changing torch
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one paragraph and exit code 2."""
 
@@ -179,6 +193,34 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "UV_INDEX=pytorch-cu128=<URL>/cu128 does the same for one run",
         )
         add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="move a project to a new torch release, or change its builds",
+        description="Move DIR (a project made by uvtorch init, or a hand-written one in uv's "
+        "PyTorch-guide pattern) to the newest torch release that has every build it uses, or "
+        "to --torch SPEC; --replace/--drop change the builds. Only what uvtorch manages is "
+        "rewritten (torch and companion specs, sources, indexes, metadata overrides, kernel "
+        "settings, required-version, .uvtorch.toml); every other line stays byte for byte. A "
+        "managed line you edited by hand is kept and reported (--force takes uvtorch's). "
+        "Prints the diff, then runs `uv lock` when uv is on PATH.",
+        epilog=UPGRADE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if wanted == "upgrade":  # arguments only for the command being run
+        upgrade.add_argument("directory", nargs="?", default=".", metavar="DIR")
+        upgrade.add_argument("--torch", metavar="SPEC",
+                             help="the torch spec to move to, e.g. '>=2.9,<2.10' (default: the "
+                             "newest release that has every build of the project)")
+        upgrade.add_argument("--replace", action="append", default=[], metavar="OLD=NEW",
+                             help="repeatable: replace a build (and rename its extra everywhere), "
+                             "e.g. cu128=cu130")
+        upgrade.add_argument("--drop", action="append", default=[], metavar="ID",
+                             help="repeatable: remove a build, its extra, sources and index")
+        upgrade.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+        upgrade.add_argument("--force", action="store_true",
+                             help="overwrite hand-edited managed lines with uvtorch's version")
+        upgrade.add_argument("--no-lock", action="store_true",
+                             help="do not run `uv lock` after writing")
     matrix = commands.add_parser(
         "matrix",
         help="show the catalog: torch releases, builds, platforms, companions",
@@ -442,6 +484,61 @@ def _run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_upgrade(args: argparse.Namespace) -> int:
+    import difflib
+
+    from uvtorch.catalog import load
+    from uvtorch.check import read_project, run_checks
+    from uvtorch.upgrade import lock, upgrade
+    from uvtorch.write import write_files
+
+    pairs = []
+    for text in args.replace:
+        old, sep, new = text.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise UsageError(f"--replace '{text}' is not OLD=NEW.", "e.g. --replace cu128=cu130.")
+        pairs.append((old, new))
+    folder = Path(args.directory)
+    result = upgrade(folder, load(), args.torch, tuple(pairs), tuple(args.drop), args.force)
+    sys.stdout.writelines(difflib.unified_diff(
+        result.before.splitlines(keepends=True), result.after.splitlines(keepends=True),
+        "pyproject.toml", "pyproject.toml (after upgrade)",
+    ))
+    for line in result.kept:
+        print(line)
+    for line in result.notes:
+        print(f"note: {line}")
+    if not result.files:
+        print(f"Nothing to change: the project already uses {result.new.torch} "
+              f"({', '.join(e.name for e in result.new.extras)}).")
+        return 0
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return 0
+    write_files(folder, result.files, force=True)
+    builds = ", ".join(e.name for e in result.new.extras)
+    torch = (result.new.torch if result.old.torch == result.new.torch
+             else f"{result.old.torch} -> {result.new.torch}")
+    print(f"upgraded: {torch} ({builds}); wrote {', '.join(result.files)}")
+    remaining = run_checks(read_project(folder, load()))
+    for f in remaining:
+        print(f"{f.severity}: {f.id} at {f.where}: {f.why}")
+    failed = any(f.severity == "error" for f in remaining)
+    if args.no_lock:
+        print("Run `uv lock` to update the lock.")
+        return 1 if failed else 0
+    locked, said = lock(folder)
+    if locked:
+        print("uv lock: the lock follows the new torch.")
+    elif said == "uv is not on PATH":
+        print("uv is not on PATH: run `uv lock` to update the lock.")
+    else:
+        print(f"uvtorch: error: `uv lock` failed: {said}\npyproject.toml was written; fix what "
+              "uv reports, then run `uv lock` again.", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
 def _run_matrix(args: argparse.Namespace) -> int:
     import json
 
@@ -672,6 +769,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_matrix(args)
         if args.command == "add":
             return _run_add(args)
+        if args.command == "upgrade":
+            return _run_upgrade(args)
         return _init(args)
     except UvtorchError as exc:
         text = f"uvtorch: {exc.label}: {exc.message}"
