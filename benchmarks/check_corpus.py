@@ -8,7 +8,8 @@ labels by the shared check contract:
 
 - a finding matches a label when the rule names are equal and every `place` key the label
   gives is equal in the finding (package names compared PEP 503-normalised, extra and group
-  names PEP 685-normalised);
+  names PEP 685-normalised; a finding's `table` may point inside the label's table:
+  `tool.uv.sources.torch[0]` is in `tool.uv.sources`, `tool.uv.prerelease` in `tool.uv`);
 - recall = error/warning labels matched by some finding / all error/warning labels;
 - precision = error/warning findings matching some label / all error/warning findings;
 - false alarm = an error/warning finding that matches no label (listed with entry, rule and
@@ -75,7 +76,20 @@ def matches(label: dict[str, Any], finding: dict[str, Any]) -> bool:
         return False
     want = normalise_place(label.get("place", {}))
     have = normalise_place(finding.get("place") or {})
-    return all(have.get(key) == value for key, value in want.items())
+    return all(_same(key, value, have.get(key)) for key, value in want.items())
+
+
+def _same(key: str, want: str, have: str | None) -> bool:
+    """Equal, except that a finding may point inside the table a label names.
+
+    A label's `table = "tool.uv.sources"` is the TOML table; a finding that says
+    `tool.uv.sources.torchvision[0]` or `tool.uv.prerelease` (inside `tool.uv`) is at that place.
+    """
+    if have is None:
+        return False
+    if key == "table":
+        return have == want or have.startswith((want + ".", want + "["))
+    return have == want
 
 
 def contract_findings(stdout: str) -> list[dict[str, Any]] | None:

@@ -65,6 +65,18 @@ def test_names_compare_the_way_uv_normalises_them(scorer: ModuleType) -> None:
     assert scorer.matches(label, {"name": "r", "place": {"install": "extra:audio-common"}})
 
 
+def test_a_finding_may_point_inside_the_labelled_table(scorer: ModuleType) -> None:
+    label = {"rule": "r", "place": {"table": "tool.uv.sources", "package": "torch"}}
+    inside = {"name": "r", "place": {"table": "tool.uv.sources.torch[0]", "package": "torch"}}
+    assert scorer.matches(label, inside)
+    def at(table: str) -> dict[str, object]:
+        return {"name": "r", "place": {"table": table, "package": "torch"}}
+
+    assert scorer.matches({"rule": "r", "place": {"table": "tool.uv"}}, at("tool.uv.prerelease"))
+    assert not scorer.matches(label, at("tool.uv.sourcesx"))
+    assert not scorer.matches({"rule": "r", "place": {"table": "tool.uv.sources"}}, at("tool.uv"))
+
+
 def test_recall_precision_and_false_alarms(scorer: ModuleType) -> None:
     findings = [
         finding("extras-without-conflicts", "error", install="extra:gpu"),
