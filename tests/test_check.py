@@ -25,7 +25,11 @@ def ids(folder: Path) -> set[str]:
     return {f.id for f in run_checks(read_project(folder, load()))}
 
 
-@pytest.mark.parametrize("entry", sorted(p.name for p in CORPUS.iterdir() if p.is_dir()))
+# Only the first 23 entries carry the old ids (expected.toml); the contract labels of every
+# entry (labels.toml) are scored by benchmarks/check_corpus.py.
+@pytest.mark.parametrize(
+    "entry", sorted(p.name for p in CORPUS.iterdir() if (p / "expected.toml").is_file())
+)
 def test_real_world_projects_get_the_expected_findings(entry: str) -> None:
     expected = set(loads((CORPUS / entry / "expected.toml").read_text())["findings"])
     assert ids(CORPUS / entry) & CORPUS_IDS == expected
