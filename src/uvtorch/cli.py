@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -431,11 +431,16 @@ def _run_matrix(args: argparse.Namespace) -> int:
 
     catalog = load()
     if args.refresh:
-        from uvtorch.fix import fetch
+        from uvtorch.fetch import Fetcher, check_url
         from uvtorch.matrix import refresh, write_overlay
 
-        base = (args.index_url or catalog.default_index_url).rstrip("/")
-        releases, seen = refresh(base, catalog, fetch)
+        base = check_url((args.index_url or catalog.default_index_url).rstrip("/"), "--index-url")
+        fetcher = Fetcher(progress=_progress())
+        try:
+            releases, seen = refresh(base, catalog, lambda urls: fetcher.get_all(urls, "--index-url page"))
+        finally:
+            fetcher.close()
+            _progress_done()
         if not releases:
             raise UvtorchError(
                 f"Found no torch wheels under {base}/<build>/torch/.",
@@ -454,6 +459,24 @@ def _run_matrix(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_table(table))
     return 0
+
+
+def _progress() -> Callable[[str], None] | None:
+    """A one-line progress report on stderr, only when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(text: str) -> None:
+        sys.stderr.write(f"\r\x1b[Kuvtorch: {text}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _progress_done() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
 
 
 def _with_auto(answers: "Answers") -> "Answers":
