@@ -101,6 +101,15 @@ def _system_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _trust_flag(parser: argparse.ArgumentParser, allows: str) -> None:
+    """--trust: the user vouches, for this run, for files other people may have written."""
+    parser.add_argument(
+        "--trust", action="store_true",
+        help=f"{allows}; without it uvtorch runs and fetches only what the command line or "
+        "your own configuration names (see README: Security)",
+    )
+
+
 def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `wanted`'s arguments are built (start-up time: one command runs)."""
     parser = _Parser(
@@ -145,8 +154,11 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         check.add_argument(
             "--python-executable", metavar="PATH",
             help="for a project using its environment's torch ([tool.uvtorch] system): the "
-            "interpreter to compare with (default: DIR/.venv/bin/python if present, else python3)",
+            "interpreter to compare with (default: python3 on PATH; DIR/.venv/bin/python only "
+            "with --trust)",
         )
+        _trust_flag(check, "run DIR/.venv/bin/python to compare the system torch, and let "
+                    "--fix fetch the wheel URLs found in uv.lock")
         check.add_argument(
             "--fix", action="store_true",
             help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
@@ -171,6 +183,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                          help="change the torch spec of every extra (e.g. to a release that has "
                          "the new accelerator)")
         add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+        _trust_flag(add, "run the python_executable that DIR/.uvtorch.toml names (-a system)")
     matrix = commands.add_parser(
         "matrix",
         help="show the catalog: torch releases, builds, platforms, companions",
@@ -257,6 +270,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "--dry-run", action="store_true", help="print the files that would be written"
         )
         init.add_argument("--force", action="store_true", help="overwrite existing files")
+        _trust_flag(init, "run the python_executable that a template's presets or the "
+                    "--answers file name (-a system)")
     return parser
 
 
@@ -337,11 +352,17 @@ def _run_check(args: argparse.Namespace) -> int:
 
         venv = folder / ".venv" / "bin" / "python"
         python = args.python_executable or (str(venv) if venv.exists() else None)
-        try:
-            found = probe(python).packages
-        except UvtorchError:
-            found = {}
-        project = project._replace(environment=found, interpreter=python)
+        if python == str(venv) and not args.python_executable and not args.trust:
+            # The audited project's own program: never run without the user's say-so.
+            print(f"note: the system-torch comparison was skipped: {venv} is a program inside "
+                  "the audited project, run only with --trust (or name an interpreter with "
+                  "--python-executable PATH).", file=sys.stderr)
+        else:
+            try:
+                found = probe(python).packages
+            except UvtorchError:
+                found = {}
+            project = project._replace(environment=found, interpreter=python)
     findings = run_checks(project)
     if args.fix and findings:
         from uvtorch.fix import apply_fixes
@@ -349,7 +370,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
         path = folder / "pyproject.toml"
         before = path.read_text(encoding="utf-8")
-        after, done = apply_fixes(project, findings)
+        after, done = apply_fixes(project, findings, _lock_fetcher(args.trust))
         if after != before:
             write_files(folder, {"pyproject.toml": after}, force=True)
             sys.stdout.writelines(
@@ -380,6 +401,19 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _lock_fetcher(trusted: bool) -> Callable[[str], bytes | None]:
+    """How check --fix reads a URL found in uv.lock: fetched only with --trust."""
+    from uvtorch.fetch import Fetcher, NotTrusted
+
+    if not trusted:
+        def refuse(url: str) -> bytes | None:
+            raise NotTrusted(url, "uv.lock")
+
+        return refuse
+    fetcher = Fetcher(progress=_progress())
+    return lambda url: fetcher.get(url, "wheel URL from uv.lock")
+
+
 def _run_add(args: argparse.Namespace) -> int:
     import difflib
 
@@ -399,7 +433,8 @@ def _run_add(args: argparse.Namespace) -> int:
     if not any(additions.values()) and not args.torch:
         raise UsageError("Nothing to add.", "Give -a, -p, -k or --torch (see uvtorch add --help).")
     files, done, plan = add(folder, additions, args.torch, load(),
-                            with_system=lambda answers: _with_system(answers, args))
+                            with_system=lambda answers: _with_system(
+                                answers, args, f"{folder / '.uvtorch.toml'}"))
     before = (folder / "pyproject.toml").read_text(encoding="utf-8")
     sys.stdout.writelines(difflib.unified_diff(
         before.splitlines(keepends=True), files["pyproject.toml"].splitlines(keepends=True),
@@ -500,8 +535,12 @@ def _with_auto(answers: "Answers") -> "Answers":
     return answers._replace(accelerators=chosen)
 
 
-def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
-    """For -a system, record what the environment provides (probing it unless told)."""
+def _with_system(answers: "Answers", args: argparse.Namespace, origin: str | None) -> "Answers":
+    """For -a system, record what the environment provides (probing it unless told).
+
+    `origin` names the file an answers' python_executable came from when the command line did
+    not give it: that program is run only with --trust.
+    """
     if "system" not in answers.accelerators:
         given = [flag for flag, value in (("--system-torch", args.system_torch),
                                           ("--system-layout", args.system_layout)) if value]
@@ -525,6 +564,12 @@ def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
         return answers
     from uvtorch.imagetorch import probe
 
+    if args.python_executable:  # the command line names the interpreter: it wins
+        answers = answers._replace(python_executable=args.python_executable)
+    elif answers.python_executable and origin and not args.trust:
+        from uvtorch.errors import Untrusted
+
+        raise Untrusted("run the interpreter", answers.python_executable, origin)
     found = probe(answers.python_executable)
     major, minor = (int(x) for x in found.python.split("."))
     if answers.python:
@@ -602,6 +647,14 @@ def _init(args: argparse.Namespace) -> int:
         flags["template"] = template.name
     presets = template.presets if template else {}
     answers = _with_auto(layer(presets, replayed, flags, name=target.resolve().name))
+    # Where a python_executable not given by a flag came from: it is run only with --trust.
+    origin = (
+        None if "python_executable" in flags
+        else f"the answers file {args.answers}" if replayed.get("python_executable")
+        else f"the template {template.name}" if template and presets.get("python_executable")
+        else None
+    )
+    layered_executable = answers.python_executable
     asked = not args.yes
     if asked:
         from uvtorch.questions import ask_all, settled
@@ -619,12 +672,14 @@ def _init(args: argparse.Namespace) -> int:
             catalog,
             prompter,
         )
-        project = build_project(_with_system(answers, args), catalog, QUESTION_IDS)
+        if answers.python_executable != layered_executable:
+            origin = None  # typed at the prompt
+        project = build_project(_with_system(answers, args, origin), catalog, QUESTION_IDS)
         sys.stdout.write(_summary(project, target))
         if not prompter.confirm("Write these files?", default=True):
             raise Cancelled
     else:
-        project = build_project(_with_system(answers, args), catalog, QUESTION_IDS)
+        project = build_project(_with_system(answers, args, origin), catalog, QUESTION_IDS)
     out = sys.stdout
     if args.dry_run:
         for rel, text in project.files.items():
