@@ -334,6 +334,8 @@ def add(
     `with_system` fills in the environment's packages when `-a system` is added.
     """
     path = folder / "pyproject.toml"
+    if path.exists() and not path.is_file():  # a FIFO would block for ever
+        raise UvtorchError(f"{path} is not a regular file.", "Run uvtorch add in a project folder.")
     try:
         text = path.read_text(encoding="utf-8")
         doc = tomlkit.parse(text)
@@ -342,6 +344,9 @@ def add(
                            "Run uvtorch add in a project folder.") from None
     except Exception as exc:  # tomlkit's parse errors: the user's file to fix
         raise UvtorchError(f"{path} is not valid TOML: {exc}.", "Fix it first.") from None
+    from uvtorch.shape import check_shape
+
+    check_shape(doc.unwrap(), str(path))
     answers_path = folder / ANSWERS_FILE
     if answers_path.is_file():
         current = layer(load_answers(answers_path), name=folder.resolve().name)

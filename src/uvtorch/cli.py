@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uvtorch import __version__
-from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError
+from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError, UvtorchWarning
 
 if TYPE_CHECKING:
     from uvtorch.answers import Answers
@@ -272,6 +272,11 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         init.add_argument("--force", action="store_true", help="overwrite existing files")
         _trust_flag(init, "run the python_executable that a template's presets or the "
                     "--answers file name (-a system)")
+    for command in (parser, detect, check, add, matrix, init):
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+            help="on an internal error, show the traceback (as UVTORCH_TRACEBACK=1 does)",
+        )
     return parser
 
 
@@ -323,6 +328,8 @@ def _run_detect(args: argparse.Namespace) -> int:
     try:
         detection, choice = _detect(args.torch, args.python_executable, query_torch=True)
     except ValueError as exc:  # an unknown torch release
+        if args.torch is None:
+            raise
         raise UsageError(f"--torch '{args.torch}': {exc}.", "e.g. --torch 2.14") from None
     if args.json:
         print(json.dumps(to_json(detection, choice), indent=2, sort_keys=True))
@@ -339,6 +346,10 @@ def _run_check(args: argparse.Namespace) -> int:
     from uvtorch.check import ERROR, read_project, run_checks
 
     folder = Path(args.directory)
+    for name in ("pyproject.toml", "uv.lock"):
+        if (folder / name).exists() and not (folder / name).is_file():  # a FIFO blocks reads
+            raise UsageError(f"{folder / name} is not a regular file.",
+                             "Give a project folder whose pyproject.toml is a plain file.")
     project = read_project(folder, load())
     # A project with a system extra next to index extras is checked on laptops too: its
     # environment is compared only when --python-executable names the image's interpreter.
@@ -554,6 +565,17 @@ def _with_system(answers: "Answers", args: argparse.Namespace, origin: str | Non
     from uvtorch.plan import check_requirement
 
     if args.system_torch:  # wins over a replayed answers file's torch; keeps its companions
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(args.system_torch)
+        except InvalidVersion:
+            raise UsageError(
+                f"--system-torch {args.system_torch!r} is not a version: it names the one torch "
+                "build the image has, not a range.",
+                "Give the exact version, e.g. --system-torch 2.5.0a0+872d972e41.nv24.08 (what "
+                "`python -c 'import torch; print(torch.__version__)'` prints in the image).",
+            ) from None
         companions = load().companions
         kept = [s for s in answers.system if check_requirement(s).name.lower() != "torch"]
         have = {check_requirement(s).name.lower() for s in kept}
@@ -707,9 +729,41 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    print(f"uvtorch: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the process exit code."""
+    """Run the CLI; return the process exit code.
+
+    Known bad input ends as one `uvtorch: error:` paragraph. Anything else is a bug: it is
+    reported in one line (the traceback with UVTORCH_TRACEBACK=1 or -v) and exits 1.
+    """
+    import warnings
+
     args_list = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UvtorchWarning)
+        warnings.showwarning = _show_warning
+        try:
+            return _main(args_list)
+        except Exception as exc:  # the last resort: a bug, never a user's mistake
+            import os
+
+            if os.environ.get("UVTORCH_TRACEBACK") == "1" or any(
+                a in ("-v", "--verbose") for a in args_list
+            ):
+                import traceback
+
+                traceback.print_exc()
+            print(f"uvtorch: internal error: {type(exc).__name__}: {exc} (set "
+                  "UVTORCH_TRACEBACK=1 or pass -v to see the traceback; please report it)",
+                  file=sys.stderr)
+            return 1
+
+
+def _main(args_list: list[str]) -> int:
     wanted = next((a for a in args_list if not a.startswith("-")), None)
     parser = _parser(wanted)
     try:

@@ -24,6 +24,10 @@ class UvtorchError(Exception):
         return f"{self.message} {self.hint}".strip()
 
 
+class UvtorchWarning(UserWarning):
+    """Something ignored so that the command can go on; the CLI prints it as one line."""
+
+
 class UsageError(UvtorchError):
     """A flag value that is malformed or unknown."""
 

@@ -377,7 +377,7 @@ def check_name(name: str) -> str:
     """The project name, if it is a valid distribution name."""
     if not is_valid_project_name(name):
         raise BadSpec(
-            f"'{name}' is not a valid project name.",
+            f"{name!r} is not a valid project name.",
             "Use letters, digits, '-', '_' and '.', starting and ending with a letter or "
             "digit (e.g. --name my-project).",
         )
