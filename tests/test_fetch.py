@@ -280,3 +280,25 @@ def test_unreachable_is_one_message() -> None:
         port = s.getsockname()[1]
     with pytest.raises(FetchError, match="Cannot reach"):
         Fetcher().get(f"http://127.0.0.1:{port}/x")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_matrix_refresh_shows_progress_only_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with serve(_body(b"nothing", 404)) as base:
+        assert main(["matrix", "--refresh", "--index-url", base]) == 1
+        assert "read 1/" not in capsys.readouterr().err  # not a terminal: no progress
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main(["matrix", "--refresh", "--index-url", base]) == 1
+    shown = terminal.getvalue()
+    assert "\r\x1b[Kuvtorch: read 1/" in shown and "pages" in shown
+    assert "Found no torch wheels" in shown

@@ -38,6 +38,7 @@ PAGE_LIMIT = 64 * 1024 * 1024  # an index page or a METADATA file; UVTORCH_FETCH
 WHEEL_LIMIT = 8 * 1024 * 1024 * 1024  # a whole wheel (CUDA torch wheels pass 2 GiB)
 WORKERS = 8  # requests in parallel in get_all
 _CHUNK = 64 * 1024
+_PROGRESS_STEP = 8 * 1024 * 1024  # a wheel's progress is reported every 8 MiB
 _MAX_REDIRECTS = 5
 
 Progress = Callable[[str], None]
@@ -300,10 +301,14 @@ class Fetcher:
                     raise self._too_slow(url)
                 if not chunk:
                     return
+                step = total // _PROGRESS_STEP
                 total += len(chunk)
                 if total > limit:
                     raise self._too_large(url, limit)
                 sink.write(chunk)
+                if self.progress is not None and limit == self.wheel_limit and total // _PROGRESS_STEP > step:
+                    name = urllib.parse.unquote(url.rsplit("/", 1)[-1])
+                    self.progress(f"reading {name}: {total // (1024 * 1024)} MiB")
         finally:
             self._untrack(sock)
             response.close()
