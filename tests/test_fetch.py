@@ -302,3 +302,16 @@ def test_matrix_refresh_shows_progress_only_on_a_terminal(
     shown = terminal.getvalue()
     assert "\r\x1b[Kuvtorch: read 1/" in shown and "pages" in shown
     assert "Found no torch wheels" in shown
+
+
+def test_init_does_not_import_the_network_code(tmp_path: Path) -> None:
+    """init stays fast: uvtorch.fetch (and urllib's HTTP stack) load only where they are used."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from uvtorch.cli import main; "
+            f"main(['init', {str(tmp_path / 'app')!r}, '--yes', '--dry-run']); "
+            "print(sorted(m for m in ('uvtorch.fetch', 'http.client', 'urllib.request') "
+            "if m in sys.modules), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"

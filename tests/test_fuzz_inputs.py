@@ -156,7 +156,11 @@ def _made_project(base: Path) -> Path:
     import shutil
 
     if "p" not in _PROJECT:
-        made = Path(tempfile.mkdtemp()) / "p"
+        import atexit
+
+        home = tempfile.mkdtemp()
+        atexit.register(shutil.rmtree, home, True)
+        made = Path(home) / "p"
         with contextlib.redirect_stdout(io.StringIO()):
             assert main(["init", str(made), "--yes", "-a", "cpu"]) == 0
         _PROJECT["p"] = made
