@@ -25,7 +25,7 @@ from uvtorch.answers import FIELDS
 from uvtorch.cli import main
 
 SETTINGS = settings(
-    max_examples=30, deadline=None, database=None,
+    max_examples=25, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
