@@ -203,3 +203,35 @@ def test_check_fix_trust_still_refuses_file_urls(
     err = capsys.readouterr().err
     assert "file:// is never fetched" in err and err.count("\n") == 1
     assert (tmp_path / "pyproject.toml").read_text() == LOCKED
+
+
+def test_check_does_not_run_a_python3_on_path_inside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An activated .venv (or a ./bin on PATH) puts the project's own python3 first."""
+    import os
+
+    project = tmp_path / "checkout"
+    assert main(["init", str(project), "--yes", "-a", "system", "--system-torch", NGC]) == 0
+    marker = tmp_path / "ran"
+    script = fake_python(project / "bin" / "python3", marker)
+    monkeypatch.setenv("PATH", f"{script.parent}{os.pathsep}{os.environ['PATH']}")
+    capsys.readouterr()
+    main(["check", str(project)])
+    assert not marker.exists()
+    assert f"{script} is a program inside the audited project" in capsys.readouterr().err
+
+
+def test_check_skips_a_venv_python_that_links_outside_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real venv's python is a symlink to the base interpreter, yet runs the venv's .pth files."""
+    import sys
+
+    project = tmp_path / "checkout"
+    assert main(["init", str(project), "--yes", "-a", "system", "--system-torch", NGC]) == 0
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    capsys.readouterr()
+    main(["check", str(project)])
+    assert "system-torch comparison was skipped" in capsys.readouterr().err

@@ -361,11 +361,20 @@ def _run_check(args: argparse.Namespace) -> int:
     ):
         from uvtorch.imagetorch import probe
 
+        import os
+        import shutil
+
         venv = folder / ".venv" / "bin" / "python"
         python = args.python_executable or (str(venv) if venv.exists() else None)
-        if python == str(venv) and not args.python_executable and not args.trust:
+        # python3 on PATH may be the project's own too (an activated .venv, a ./bin on PATH).
+        # Its folder is resolved, not the file: a venv's python is a symlink to the base
+        # interpreter, but it runs the venv's site-packages (.pth files run code).
+        runs = python or shutil.which("python3") or "python3"
+        inside = os.sep in runs and Path(os.path.abspath(runs)).parent.resolve().is_relative_to(
+            folder.resolve())
+        if inside and not args.python_executable and not args.trust:
             # The audited project's own program: never run without the user's say-so.
-            print(f"note: the system-torch comparison was skipped: {venv} is a program inside "
+            print(f"note: the system-torch comparison was skipped: {runs} is a program inside "
                   "the audited project, run only with --trust (or name an interpreter with "
                   "--python-executable PATH).", file=sys.stderr)
         else:
