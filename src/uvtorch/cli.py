@@ -359,10 +359,10 @@ def _run_check(args: argparse.Namespace) -> int:
     if project.data.get("tool", {}).get("uvtorch", {}).get("system") and (
         args.python_executable or not combined
     ):
-        from uvtorch.imagetorch import probe
-
         import os
         import shutil
+
+        from uvtorch.imagetorch import probe
 
         venv = folder / ".venv" / "bin" / "python"
         python = args.python_executable or (str(venv) if venv.exists() else None)
