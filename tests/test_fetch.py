@@ -321,3 +321,13 @@ def test_init_does_not_import_the_network_code(tmp_path: Path) -> None:
             "if m in sys.modules), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "inf", "nan"])
+def test_a_bad_deadline_setting_is_one_message(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UVTORCH_FETCH_DEADLINE", value)
+    assert main(["matrix", "--refresh", "--index-url", "http://127.0.0.1:9/whl"]) == 2
+    err = capsys.readouterr().err
+    assert f"UVTORCH_FETCH_DEADLINE={value!r}" in err and err.count("\n") == 1

@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import io
 import ipaddress
+import math
 import os
 import socket
 import threading
@@ -106,7 +107,7 @@ def check_url(url: str, what: str = "URL") -> str:
     )
 
 
-def _int_env(name: str, default: float) -> float:
+def _number_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if not raw:
         return default
@@ -116,8 +117,8 @@ def _int_env(name: str, default: float) -> float:
         raise UsageError(
             f"{name}={raw!r} is not a number.", f"Give a number, e.g. {name}={int(default)}."
         ) from None
-    if value <= 0:
-        raise UsageError(f"{name}={raw!r} must be positive.", f"e.g. {name}={int(default)}.")
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{name}={raw!r} must be a positive number.", f"e.g. {name}={int(default)}.")
     return value
 
 
@@ -203,8 +204,8 @@ class Fetcher:
         workers: int = WORKERS,
         progress: Progress | None = None,
     ) -> None:
-        self.deadline_s = deadline_s or _int_env("UVTORCH_FETCH_DEADLINE", DEADLINE_S)
-        self.page_limit = page_limit or int(_int_env("UVTORCH_FETCH_PAGE_LIMIT", PAGE_LIMIT))
+        self.deadline_s = deadline_s or _number_env("UVTORCH_FETCH_DEADLINE", DEADLINE_S)
+        self.page_limit = page_limit or int(_number_env("UVTORCH_FETCH_PAGE_LIMIT", PAGE_LIMIT))
         self.wheel_limit = wheel_limit or WHEEL_LIMIT
         self.workers = workers
         self.progress = progress
