@@ -161,7 +161,11 @@ def test_check_fix_repairs_a_lock_that_lost_the_nvidia_libraries(
     capsys.readouterr()
     assert main(["check", str(project)]) == 1
     assert "lock-cuda-without-nvidia" in capsys.readouterr().out
-    assert main(["check", str(project), "--fix"]) == 0
+    fake_index.clear_requests()
+    main(["check", str(project), "--fix"])  # the wheel URL comes from uv.lock: not fetched
+    assert "pass --trust to fetch it" in capsys.readouterr().out
+    assert fake_index.requested("torch-2.6.0") == []
+    assert main(["check", str(project), "--fix", "--trust"]) == 0
     out = capsys.readouterr().out
     assert "added a dependency-metadata override for torch 2.6.0+cu126" in out
     assert '+version = "2.6.0+cu126"' in out

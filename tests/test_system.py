@@ -355,7 +355,7 @@ def test_check_says_when_the_projects_venv_cannot_see_the_image(
     subprocess.run([find_uv_bin(), "venv", str(project / ".venv"), "--python", sys.executable],
                    check=True, capture_output=True)
     capsys.readouterr()
-    assert main(["check", str(project)]) == 1
+    assert main(["check", str(project), "--trust"]) == 1  # --trust: run the project's .venv
     out = capsys.readouterr().out
     assert "the project's .venv does not see it" in out and "README.md" in out
 

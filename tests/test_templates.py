@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from uvtorch.errors import TemplateEscape
-from uvtorch.templates import render_files
+from uvtorch.templates import BadTemplate, render_files
 
 
 def make(root: Path, files: dict[str, str]) -> Path:
@@ -33,18 +33,14 @@ def test_a_path_that_leaves_the_target_is_refused(tmp_path: Path, path: str) -> 
 
 
 def test_undefined_variable_is_an_error_not_an_empty_string(tmp_path: Path) -> None:
-    from jinja2 import UndefinedError
-
     root = make(tmp_path, {"README.md": "{{ misspelt }}"})
-    with pytest.raises(UndefinedError):
+    with pytest.raises(BadTemplate, match="'misspelt' is undefined"):
         render_files(root, {})
 
 
 def test_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
-    from jinja2.exceptions import SecurityError
-
     root = make(tmp_path, {"x.txt": "{{ ''.__class__.__mro__[1].__subclasses__() }}"})
-    with pytest.raises(SecurityError):
+    with pytest.raises(BadTemplate, match="an operation the sandbox forbids"):
         render_files(root, {})
 
 
@@ -180,3 +176,131 @@ def test_a_symlink_in_the_target_cannot_redirect_writes(
     assert main(["init", str(target), "--yes"]) == 1
     assert "outside" in capsys.readouterr().err
     assert list(elsewhere.iterdir()) == [] and list(target.iterdir()) == [target / "src"]
+
+
+# --- broken and hostile templates: one paragraph naming the file and line ---------------
+
+
+def _broken_template(root: Path, files: dict[str, str | bytes], toml: str = 'description = "t"\n') -> Path:
+    (root / "files").mkdir(parents=True)
+    (root / "uvtorch-template.toml").write_text(toml)
+    for rel, data in files.items():
+        path = root / "files" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return root
+
+
+@pytest.mark.parametrize(("files", "file", "says"), [
+    ({"a.txt": "line 1\n{{ misspelt }}\n"}, "a.txt, line 2", "'misspelt' is undefined"),
+    ({"a.txt": "ok\nok\n{% if %}\n"}, "a.txt, line 3", "a jinja2 syntax error"),
+    ({"a.txt": "{% include 'gone.txt' %}"}, "a.txt, line 1", "include or import of 'gone.txt'"),
+    ({"a.txt": "\n{{ ''.__class__.__mro__ }}"}, "a.txt, line 2", "the sandbox forbids"),
+    ({"logo.png": b"\x89PNG\r\n\x1a\n\x00\xff"}, "logo.png", "is not UTF-8 text"),
+    ({"{{ bad }}.txt": "x"}, "{{ bad }}.txt", "control character '\\x00'"),
+    ({"{{ nope }}.txt": "x"}, "{{ nope }}.txt, line 1 (its file name)", "'nope' is undefined"),
+])
+def test_template_errors_are_one_paragraph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], files: dict[str, str | bytes],
+    file: str, says: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uvtorch import init
+
+    context = init.template_context
+    monkeypatch.setattr(init, "template_context", lambda plan: {**context(plan), "bad": "a\x00b"})
+    root = _broken_template(tmp_path / "tpl", files)
+    target = tmp_path / "app"
+    assert main(["init", str(target), "--yes", "--template", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("uvtorch: error: ") and err.count("\n") == 1, err
+    assert file in err and says in err
+    assert "Traceback" not in err and not target.exists()
+
+
+@pytest.mark.parametrize(("toml", "says"), [
+    ('answers = "x"\n', "'answers' must be a table, not str 'x'"),
+    ("answers = 5\n", "'answers' must be a table, not int 5"),
+    ("[answers]\naccelerators = 5\n", "'accelerators' must be a list of strings"),
+    ('ask = "name"\n', "'ask' names unknown question(s) name"),
+    ("dependency-groups = 3\n", "'dependency-groups' must map group names"),
+    ("description = [\n", "Cannot read"),
+])
+def test_a_broken_template_file_is_one_paragraph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, says: str
+) -> None:
+    root = _broken_template(tmp_path / "tpl", {}, toml)
+    assert main(["init", str(tmp_path / "app"), "--yes", "--template", str(root)]) in (1, 2)
+    err = capsys.readouterr().err
+    assert "uvtorch-template.toml" in err and says in err and err.count("\n") == 1, err
+
+
+def test_a_symlinked_files_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "id_rsa").write_text("PRIVATE")
+    root = tmp_path / "tpl"
+    root.mkdir()
+    (root / "uvtorch-template.toml").write_text('description = "t"\n')
+    (root / "files").symlink_to(secret)
+    target = tmp_path / "app"
+    assert main(["init", str(target), "--yes", "--template", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "files is a symbolic link" in err and not target.exists()
+
+
+def test_a_symlinked_template_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('description = "t"\n')
+    root = tmp_path / "tpl"
+    (root / "files").mkdir(parents=True)
+    (root / "uvtorch-template.toml").symlink_to(elsewhere)
+    assert main(["init", str(tmp_path / "app"), "--yes", "--template", str(root)]) == 1
+    assert "uvtorch-template.toml is a symbolic link" in capsys.readouterr().err
+
+
+def test_a_fifo_in_a_template_is_refused_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    root = _broken_template(tmp_path / "tpl", {})
+    os.mkfifo(root / "files" / "pipe")
+    assert main(["init", str(tmp_path / "app"), "--yes", "--template", str(root)]) == 1
+    assert "is not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770])
+def test_a_bytecode_cache_others_can_write_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
+    from uvtorch.templates import _bytecode_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "uvtorch" / "jinja2"
+    folder.mkdir(parents=True)
+    folder.chmod(mode)
+    assert _bytecode_cache() is None
+    folder.chmod(0o700)
+    assert _bytecode_cache() is not None
+
+
+def test_a_symlinked_bytecode_cache_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from uvtorch.templates import _bytecode_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    planted = tmp_path / "planted"
+    planted.mkdir(mode=0o700)
+    (tmp_path / "uvtorch").mkdir()
+    (tmp_path / "uvtorch" / "jinja2").symlink_to(planted)
+    assert _bytecode_cache() is None
+
+
+def test_a_bytecode_cache_owned_by_someone_else_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from uvtorch.templates import _bytecode_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "uvtorch" / "jinja2").mkdir(parents=True, mode=0o700)
+    monkeypatch.setattr(os, "getuid", lambda: 12345)
+    assert _bytecode_cache() is None

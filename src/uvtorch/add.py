@@ -323,15 +323,22 @@ def merge(doc: Any, plan: Plan, torch_changed: bool) -> list[str]:
 
 
 def read_pyproject(folder: Path, command: str) -> tomlkit.TOMLDocument:
-    """The project's pyproject.toml, parsed with every byte kept."""
+    """The project's pyproject.toml, parsed with every byte kept, its tables' types checked."""
     path = folder / "pyproject.toml"
+    if path.exists() and not path.is_file():  # a FIFO would block for ever
+        raise UvtorchError(f"{path} is not a regular file.",
+                           f"Run uvtorch {command} in a project folder.")
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UvtorchError(f"Cannot read {path}: {exc.strerror or exc}.",
                            f"Run uvtorch {command} in a project folder.") from None
     except Exception as exc:  # tomlkit's parse errors: the user's file to fix
         raise UvtorchError(f"{path} is not valid TOML: {exc}.", "Fix it first.") from None
+    from uvtorch.shape import check_shape
+
+    check_shape(doc.unwrap(), str(path))
+    return doc
 
 
 def current_answers(folder: Path, doc: tomlkit.TOMLDocument, catalog: Catalog) -> Answers:

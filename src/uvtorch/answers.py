@@ -84,11 +84,15 @@ def validate_layer(raw: dict[str, Any], source: str) -> dict[str, Any]:
                 f"Known answers: {', '.join(FIELDS)}.",
             )
         if kind == "text" and not isinstance(value, str):
-            raise UvtorchError(f"{source}: '{key}' must be a string.", f"e.g. {key} = \"...\".")
+            raise UvtorchError(
+                f"{source}: '{key}' must be a string, not {type(value).__name__} {value!r}.",
+                f"e.g. {key} = \"...\".",
+            )
         if kind == "list":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise UvtorchError(
-                    f"{source}: '{key}' must be a list of strings.", f'e.g. {key} = ["..."].'
+                    f"{source}: '{key}' must be a list of strings, not {value!r}.",
+                    f'e.g. {key} = ["..."].',
                 )
             value = tuple(value)
         out[key] = value
@@ -97,8 +101,19 @@ def validate_layer(raw: dict[str, Any], source: str) -> dict[str, Any]:
 
 def load_answers(path: Path) -> dict[str, Any]:
     """Read a `.uvtorch.toml` file as an answers layer."""
+    if path.exists() and not path.is_file():  # a FIFO would block for ever
+        raise UvtorchError(
+            f"The answers file {path} is not a regular file.",
+            f"Give the {ANSWERS_FILE} of a project made by uvtorch init.",
+        )
     try:
         doc = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    except UnicodeDecodeError as exc:
+        raise UvtorchError(
+            f"The answers file {path} is not UTF-8 text (byte {exc.start}: "
+            f"{exc.object[exc.start:exc.start + 1]!r}).",
+            f"Save it as UTF-8, or give the {ANSWERS_FILE} of a project made by uvtorch init.",
+        ) from None
     except OSError as exc:
         raise UvtorchError(
             f"Cannot read the answers file {path}: {exc.strerror or exc}.",
@@ -110,9 +125,10 @@ def load_answers(path: Path) -> dict[str, Any]:
             f"Give the {ANSWERS_FILE} of a project made by uvtorch init.",
         ) from None
     schema = doc.get("schema_version")
-    if not isinstance(schema, int) or not isinstance(doc.get("answers"), dict):
+    if type(schema) is not int or not isinstance(doc.get("answers"), dict):  # True is an int
         raise UvtorchError(
-            f"{path} is not a uvtorch answers file (no schema_version or [answers]).",
+            f"{path} is not a uvtorch answers file (schema_version = {schema!r} is not a whole "
+            "number, or there is no [answers] table).",
             f"Give the {ANSWERS_FILE} of a project made by uvtorch init.",
         )
     if schema > ANSWERS_SCHEMA:

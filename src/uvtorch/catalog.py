@@ -19,6 +19,7 @@ from typing import Any
 import tomlkit
 from packaging.version import Version
 
+from uvtorch.errors import UvtorchWarning
 from uvtorch.names import PackageName, package_name
 
 
@@ -169,15 +170,30 @@ def _merge_overlay(releases: list[Release], families: Mapping[str, Any]) -> list
     path = overlay_path()
     if not path.is_file():
         return releases
-    overlay = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
     by_minor = {str(r.minor): r for r in releases}
-    for minor, raw in overlay.get("releases", {}).items():
-        fresh = _release(minor, raw, families)
-        known = by_minor.get(minor)
+    try:
+        overlay = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        fresh_releases = [
+            _release(minor, raw, families) for minor, raw in overlay.get("releases", {}).items()
+        ]
+    except Exception as exc:  # a cache is never worth breaking every command for
+        import warnings
+
+        warnings.warn(OverlayIgnored(
+            f"ignoring {path}: it cannot be read ({type(exc).__name__}: {exc}); using the "
+            "packaged catalog. Delete it, or run `uvtorch matrix --refresh` to write it again."
+        ), stacklevel=2)
+        return releases
+    for fresh in fresh_releases:
+        known = by_minor.get(str(fresh.minor))
         if known is not None:
             fresh = fresh._replace(companions=known.companions, pypi=known.pypi)
-        by_minor[minor] = fresh
+        by_minor[str(fresh.minor)] = fresh
     return sorted(by_minor.values(), key=lambda r: r.minor)
+
+
+class OverlayIgnored(UvtorchWarning):
+    """The refreshed catalog in the user's cache is unreadable; the packaged one is used."""
 
 
 def read_data(name: str) -> dict[str, Any]:

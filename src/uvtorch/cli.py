@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uvtorch import __version__
-from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError
+from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError, UvtorchWarning
 
 if TYPE_CHECKING:
     from uvtorch.answers import Answers
@@ -116,6 +116,15 @@ def _system_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _trust_flag(parser: argparse.ArgumentParser, allows: str) -> None:
+    """--trust: the user vouches, for this run, for files other people may have written."""
+    parser.add_argument(
+        "--trust", action="store_true",
+        help=f"{allows}; without it uvtorch runs and fetches only what the command line or "
+        "your own configuration names (see README: Security)",
+    )
+
+
 def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `wanted`'s arguments are built (start-up time: one command runs)."""
     parser = _Parser(
@@ -160,8 +169,11 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         check.add_argument(
             "--python-executable", metavar="PATH",
             help="for a project using its environment's torch ([tool.uvtorch] system): the "
-            "interpreter to compare with (default: DIR/.venv/bin/python if present, else python3)",
+            "interpreter to compare with (default: python3 on PATH; DIR/.venv/bin/python only "
+            "with --trust)",
         )
+        _trust_flag(check, "run DIR/.venv/bin/python to compare the system torch, and let "
+                    "--fix fetch the wheel URLs found in uv.lock")
         check.add_argument(
             "--fix", action="store_true",
             help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
@@ -193,6 +205,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "UV_INDEX=pytorch-cu128=<URL>/cu128 does the same for one run",
         )
         add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+        _trust_flag(add, "run the python_executable that DIR/.uvtorch.toml names (-a system)")
     upgrade = commands.add_parser(
         "upgrade",
         help="move a project to a new torch release, or change its builds",
@@ -308,6 +321,13 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "--dry-run", action="store_true", help="print the files that would be written"
         )
         init.add_argument("--force", action="store_true", help="overwrite existing files")
+        _trust_flag(init, "run the python_executable that a template's presets or the "
+                    "--answers file name (-a system)")
+    for command in (parser, detect, check, add, upgrade, matrix, init):
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+            help="on an internal error, show the traceback (as UVTORCH_TRACEBACK=1 does)",
+        )
     return parser
 
 
@@ -359,6 +379,8 @@ def _run_detect(args: argparse.Namespace) -> int:
     try:
         detection, choice = _detect(args.torch, args.python_executable, query_torch=True)
     except ValueError as exc:  # an unknown torch release
+        if args.torch is None:
+            raise
         raise UsageError(f"--torch '{args.torch}': {exc}.", "e.g. --torch 2.14") from None
     if args.json:
         print(json.dumps(to_json(detection, choice), indent=2, sort_keys=True))
@@ -375,6 +397,10 @@ def _run_check(args: argparse.Namespace) -> int:
     from uvtorch.check import ERROR, read_project, run_checks
 
     folder = Path(args.directory)
+    for name in ("pyproject.toml", "uv.lock"):
+        if (folder / name).exists() and not (folder / name).is_file():  # a FIFO blocks reads
+            raise UsageError(f"{folder / name} is not a regular file.",
+                             "Give a project folder whose pyproject.toml is a plain file.")
     project = read_project(folder, load())
     # A project with a system extra next to index extras is checked on laptops too: its
     # environment is compared only when --python-executable names the image's interpreter.
@@ -384,15 +410,30 @@ def _run_check(args: argparse.Namespace) -> int:
     if project.data.get("tool", {}).get("uvtorch", {}).get("system") and (
         args.python_executable or not combined
     ):
+        import os
+        import shutil
+
         from uvtorch.imagetorch import probe
 
         venv = folder / ".venv" / "bin" / "python"
         python = args.python_executable or (str(venv) if venv.exists() else None)
-        try:
-            found = probe(python).packages
-        except UvtorchError:
-            found = {}
-        project = project._replace(environment=found, interpreter=python)
+        # python3 on PATH may be the project's own too (an activated .venv, a ./bin on PATH).
+        # Its folder is resolved, not the file: a venv's python is a symlink to the base
+        # interpreter, but it runs the venv's site-packages (.pth files run code).
+        runs = python or shutil.which("python3") or "python3"
+        inside = os.sep in runs and Path(os.path.abspath(runs)).parent.resolve().is_relative_to(
+            folder.resolve())
+        if inside and not args.python_executable and not args.trust:
+            # The audited project's own program: never run without the user's say-so.
+            print(f"note: the system-torch comparison was skipped: {runs} is a program inside "
+                  "the audited project, run only with --trust (or name an interpreter with "
+                  "--python-executable PATH).", file=sys.stderr)
+        else:
+            try:
+                found = probe(python).packages
+            except UvtorchError:
+                found = {}
+            project = project._replace(environment=found, interpreter=python)
     findings = run_checks(project)
     if args.fix and findings:
         from uvtorch.fix import apply_fixes
@@ -400,7 +441,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
         path = folder / "pyproject.toml"
         before = path.read_text(encoding="utf-8")
-        after, done = apply_fixes(project, findings)
+        after, done = apply_fixes(project, findings, _lock_fetcher(args.trust))
         if after != before:
             write_files(folder, {"pyproject.toml": after}, force=True)
             sys.stdout.writelines(
@@ -431,6 +472,19 @@ def _run_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _lock_fetcher(trusted: bool) -> Callable[[str], bytes | None]:
+    """How check --fix reads a URL found in uv.lock: fetched only with --trust."""
+    from uvtorch.fetch import Fetcher, NotTrusted
+
+    if not trusted:
+        def refuse(url: str) -> bytes | None:
+            raise NotTrusted(url, "uv.lock")
+
+        return refuse
+    fetcher = Fetcher(progress=_progress())
+    return lambda url: fetcher.get(url, "wheel URL from uv.lock")
+
+
 def _run_add(args: argparse.Namespace) -> int:
     import difflib
 
@@ -459,7 +513,8 @@ def _run_add(args: argparse.Namespace) -> int:
             "Give -a, --package, -k, --torch or --index-url (see uvtorch add --help).",
         )
     files, done, plan = add(folder, additions, args.torch, load(),
-                            with_system=lambda answers: _with_system(answers, args),
+                            with_system=lambda answers: _with_system(
+                                answers, args, f"{folder / '.uvtorch.toml'}"),
                             index_url=args.index_url)
     before = (folder / "pyproject.toml").read_text(encoding="utf-8")
     sys.stdout.writelines(difflib.unified_diff(
@@ -551,11 +606,16 @@ def _run_matrix(args: argparse.Namespace) -> int:
     if args.platform:
         check_platforms([args.platform], catalog)
     if args.refresh:
-        from uvtorch.fix import fetch
+        from uvtorch.fetch import Fetcher, check_url
         from uvtorch.matrix import refresh, write_overlay
 
-        base = (args.index_url or catalog.default_index_url).rstrip("/")
-        releases, seen = refresh(base, catalog, fetch)
+        base = check_url((args.index_url or catalog.default_index_url).rstrip("/"), "--index-url")
+        fetcher = Fetcher(progress=_progress())
+        try:
+            releases, seen = refresh(base, catalog, lambda urls: fetcher.get_all(urls, "--index-url page"))
+        finally:
+            fetcher.close()
+            _progress_done()
         if not releases:
             raise UvtorchError(
                 f"Found no torch wheels under {base}/<build>/torch/.",
@@ -574,6 +634,24 @@ def _run_matrix(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_table(table))
     return 0
+
+
+def _progress() -> Callable[[str], None] | None:
+    """A one-line progress report on stderr, only when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(text: str) -> None:
+        sys.stderr.write(f"\r\x1b[Kuvtorch: {text}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _progress_done() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
 
 
 def _with_auto(answers: "Answers") -> "Answers":
@@ -597,8 +675,12 @@ def _with_auto(answers: "Answers") -> "Answers":
     return answers._replace(accelerators=chosen)
 
 
-def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
-    """For -a system, record what the environment provides (probing it unless told)."""
+def _with_system(answers: "Answers", args: argparse.Namespace, origin: str | None) -> "Answers":
+    """For -a system, record what the environment provides (probing it unless told).
+
+    `origin` names the file an answers' python_executable came from when the command line did
+    not give it: that program is run only with --trust.
+    """
     if "system" not in answers.accelerators:
         given = [flag for flag, value in (("--system-torch", args.system_torch),
                                           ("--system-layout", args.system_layout)) if value]
@@ -612,6 +694,17 @@ def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
     from uvtorch.plan import check_requirement
 
     if args.system_torch:  # wins over a replayed answers file's torch; keeps its companions
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(args.system_torch)
+        except InvalidVersion:
+            raise UsageError(
+                f"--system-torch {args.system_torch!r} is not a version: it names the one torch "
+                "build the image has, not a range.",
+                "Give the exact version, e.g. --system-torch 2.5.0a0+872d972e41.nv24.08 (what "
+                "`python -c 'import torch; print(torch.__version__)'` prints in the image).",
+            ) from None
         companions = load().companions
         kept = [s for s in answers.system if check_requirement(s).name.lower() != "torch"]
         have = {check_requirement(s).name.lower() for s in kept}
@@ -622,6 +715,12 @@ def _with_system(answers: "Answers", args: argparse.Namespace) -> "Answers":
         return answers
     from uvtorch.imagetorch import probe
 
+    if args.python_executable:  # the command line names the interpreter: it wins
+        answers = answers._replace(python_executable=args.python_executable)
+    elif answers.python_executable and origin and not args.trust:
+        from uvtorch.errors import Untrusted
+
+        raise Untrusted("run the interpreter", answers.python_executable, origin)
     found = probe(answers.python_executable)
     major, minor = (int(x) for x in found.python.split("."))
     if answers.python:
@@ -701,6 +800,14 @@ def _init(args: argparse.Namespace) -> int:
         flags["template"] = template.name
     presets = template.presets if template else {}
     answers = _with_auto(layer(presets, replayed, flags, name=target.resolve().name))
+    # Where a python_executable not given by a flag came from: it is run only with --trust.
+    origin = (
+        None if "python_executable" in flags
+        else f"the answers file {args.answers}" if replayed.get("python_executable")
+        else f"the template {template.name}" if template and presets.get("python_executable")
+        else None
+    )
+    layered_executable = answers.python_executable
     asked = not args.yes
     if asked:
         from uvtorch.questions import ask_all, settled
@@ -718,12 +825,14 @@ def _init(args: argparse.Namespace) -> int:
             catalog,
             prompter,
         )
-        project = build_project(_with_system(answers, args), catalog, QUESTION_IDS)
+        if answers.python_executable != layered_executable:
+            origin = None  # typed at the prompt
+        project = build_project(_with_system(answers, args, origin), catalog, QUESTION_IDS)
         sys.stdout.write(_summary(project, target))
         if not prompter.confirm("Write these files?", default=True):
             raise Cancelled
     else:
-        project = build_project(_with_system(answers, args), catalog, QUESTION_IDS)
+        project = build_project(_with_system(answers, args, origin), catalog, QUESTION_IDS)
     out = sys.stdout
     if args.dry_run:
         for rel, text in project.files.items():
@@ -751,9 +860,41 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    print(f"uvtorch: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the process exit code."""
+    """Run the CLI; return the process exit code.
+
+    Known bad input ends as one `uvtorch: error:` paragraph. Anything else is a bug: it is
+    reported in one line (the traceback with UVTORCH_TRACEBACK=1 or -v) and exits 1.
+    """
+    import warnings
+
     args_list = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UvtorchWarning)
+        warnings.showwarning = _show_warning
+        try:
+            return _main(args_list)
+        except Exception as exc:  # the last resort: a bug, never a user's mistake
+            import os
+
+            if os.environ.get("UVTORCH_TRACEBACK") == "1" or any(
+                a in ("-v", "--verbose") for a in args_list
+            ):
+                import traceback
+
+                traceback.print_exc()
+            print(f"uvtorch: internal error: {type(exc).__name__}: {exc} (set "
+                  "UVTORCH_TRACEBACK=1 or pass -v to see the traceback; please report it)",
+                  file=sys.stderr)
+            return 1
+
+
+def _main(args_list: list[str]) -> int:
     wanted = next((a for a in args_list if not a.startswith("-")), None)
     parser = _parser(wanted)
     try:

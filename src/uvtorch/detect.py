@@ -271,7 +271,8 @@ def platform_id(system: str, machine: str) -> str | None:
 def parse_driver_version(text: str) -> str | None:
     """A bare NVIDIA driver version ('580.159.04', '581.57'), or None."""
     value = text.strip()
-    return value if re.fullmatch(r"\d+(\.\d+){0,3}", value) else None
+    # [0-9], not \d: int() and Version() disagree about full-width digits ('５５０').
+    return value if re.fullmatch(r"[0-9]+(\.[0-9]+){0,3}", value) else None
 
 
 def parse_sys_module_nvidia_version(text: str) -> str | None:

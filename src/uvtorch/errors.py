@@ -25,6 +25,10 @@ class UvtorchError(Exception):
         return f"{self.message} {self.hint}".strip()
 
 
+class UvtorchWarning(UserWarning):
+    """Something ignored so that the command can go on; the CLI prints it as one line."""
+
+
 class UsageError(UvtorchError):
     """A flag value that is malformed or unknown."""
 
@@ -57,6 +61,18 @@ class BadPyproject(UvtorchError):
 
 class TemplateEscape(UvtorchError):
     """A template path that would land outside the target folder."""
+
+
+class Untrusted(UvtorchError):
+    """A program to run named by a file someone else may have written, without --trust."""
+
+    def __init__(self, action: str, value: str, origin: str) -> None:
+        super().__init__(
+            f"Refusing to {action} '{value}': it is named by {origin}, not by the command line, "
+            "and running it would execute a program with your rights.",
+            "Pass --trust to allow it for this run (only for files you trust), or give the "
+            "interpreter yourself with --python-executable PATH.",
+        )
 
 
 class Cancelled(UvtorchError):

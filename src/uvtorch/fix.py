@@ -10,8 +10,6 @@ packages through which the lock's system extra would get an index's torch.
 """
 
 import io
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable
 from email.parser import HeaderParser
@@ -30,6 +28,7 @@ from uvtorch.check import (
     system_names,
 )
 from uvtorch.errors import UvtorchError
+from uvtorch.fetch import NotTrusted
 from uvtorch.names import PackageName
 from uvtorch.render import padded_inline
 from uvtorch.system import SYSTEM
@@ -38,21 +37,14 @@ Fetch = Callable[[str], bytes | None]
 
 
 def fetch(url: str) -> bytes | None:
-    """GET a URL; None when it does not exist (404)."""
+    """GET a URL through uvtorch.fetch (https only, bounded); None when it does not exist (404)."""
+    from uvtorch.fetch import Fetcher
+
+    fetcher = Fetcher()
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - index URLs
-            data: bytes = response.read()
-            return data
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return None
-        raise UvtorchError(f"Cannot read {url}: HTTP {exc.code}.", "Check the index.") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise UvtorchError(
-            f"Cannot reach {url} ({getattr(exc, 'reason', exc)}).",
-            "check --fix reads the wheel's METADATA from the index; run it where the index is "
-            "reachable.",
-        ) from None
+        return fetcher.get(url, "wheel URL")
+    finally:
+        fetcher.close()
 
 
 def wheel_requires_dist(wheel_url: str, get: Fetch = fetch) -> tuple[list[str], str | None]:
@@ -62,10 +54,28 @@ def wheel_requires_dist(wheel_url: str, get: Fetch = fetch) -> tuple[list[str], 
         wheel = get(wheel_url.split("#", 1)[0])
         if wheel is None:
             raise UvtorchError(f"{wheel_url} is gone from the index.", "Run uv lock again.")
-        with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
-            name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-            raw = archive.read(name)
-    headers = HeaderParser().parsestr(raw.decode("utf-8"))
+        try:
+            with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
+                names = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+                raw = archive.read(names[0]) if names else None
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:  # zip corruption
+            raise UvtorchError(
+                f"{wheel_url} is not a wheel (a zip archive): {exc}.",
+                "Check what the index serves at that URL; uv lock again to refresh the lock.",
+            ) from None
+        if raw is None:
+            raise UvtorchError(
+                f"{wheel_url} has no *.dist-info/METADATA, so its requirements cannot be read.",
+                "Check what the index serves at that URL; uv lock again to refresh the lock.",
+            )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UvtorchError(
+            f"The METADATA of {wheel_url} is not UTF-8 text.",
+            "Check what the index serves at that URL.",
+        ) from None
+    headers = HeaderParser().parsestr(text)
     return headers.get_all("Requires-Dist") or [], headers.get("Requires-Python")
 
 
@@ -119,7 +129,14 @@ def apply_fixes(project: Project, findings: list[Finding], get: Fetch = fetch) -
             if url is None:
                 done.append(f"torch {version}: no Linux x86_64 wheel in the lock to read; not fixed")
                 continue
-            requires, python = wheel_requires_dist(url, get)
+            try:
+                requires, python = wheel_requires_dist(url, get)
+            except NotTrusted as exc:
+                done.append(
+                    f"torch {version}: not fixed: reading its METADATA means fetching {exc.url}, "
+                    f"a URL from {exc.origin}; pass --trust to fetch it"
+                )
+                continue
             entry = tomlkit.table()
             entry.add(tomlkit.comment(
                 f"torch {version}: some of its wheels declare no nvidia-* requirements, so the "

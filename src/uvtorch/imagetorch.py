@@ -6,6 +6,7 @@ interpreter what it has, without importing torch (that can take seconds or touch
 """
 
 import json
+import re
 import shutil
 import subprocess
 from typing import NamedTuple
@@ -89,16 +90,27 @@ def probe(python: str | None) -> ImageTorch:
             f"{result.stderr.strip().splitlines()[-1:] or ['no output']}.",
             "Give another interpreter with --python-executable, or --system-torch VERSION.",
         )
-    data = json.loads(result.stdout)
-    found = ImageTorch(
-        python=data["python"],
-        executable=data["executable"],
-        base_executable=data["base_executable"],
-        purelib=data["purelib"],
-        in_venv=bool(data["in_venv"]),
-        torch_in_venv=bool(data["torch_in_venv"]),
-        packages=dict(data["packages"]),
-    )
+    try:
+        data = json.loads(result.stdout)
+        found = ImageTorch(
+            python=str(data["python"]),
+            executable=str(data["executable"]),
+            base_executable=str(data["base_executable"]),
+            purelib=str(data["purelib"]),
+            in_venv=bool(data["in_venv"]),
+            torch_in_venv=bool(data["torch_in_venv"]),
+            packages={str(k): str(v) for k, v in dict(data["packages"]).items()},
+        )
+        if not re.fullmatch(r"3\.[0-9]+", found.python):
+            raise ValueError(found.python)
+    except (ValueError, KeyError, TypeError, AttributeError):  # JSONDecodeError is a ValueError
+        reply = result.stdout.strip()[:80]
+        raise UvtorchError(
+            f"{executable} did not answer like a Python interpreter (its reply began "
+            f"{reply!r}).",
+            "Give the image's Python with --python-executable PATH, or its torch version with "
+            "--system-torch VERSION.",
+        ) from None
     if "torch" not in found.packages:
         raise UvtorchError(
             f"{found.executable} has no torch installed.",

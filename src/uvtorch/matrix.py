@@ -110,13 +110,17 @@ def candidates(catalog: Catalog) -> list[str]:
 
 
 def refresh(
-    base: str, catalog: Catalog, get: Callable[[str], bytes | None]
+    base: str, catalog: Catalog, get_all: Callable[[list[str]], list[bytes | None]]
 ) -> tuple[dict[str, Any], list[str]]:
-    """Facts read from `base`/<variant>/torch/ pages: {minor: release table}, and variants seen."""
+    """Facts read from `base`/<variant>/torch/ pages: {minor: release table}, and variants seen.
+
+    `get_all` reads the pages (in parallel, see uvtorch.fetch.Fetcher.get_all), None for a 404.
+    """
     releases: dict[str, dict[str, Any]] = {}
     seen: list[str] = []
-    for variant in candidates(catalog):
-        page = get(f"{base.rstrip('/')}/{variant}/torch/")
+    variants = candidates(catalog)
+    pages = get_all([f"{base.rstrip('/')}/{variant}/torch/" for variant in variants])
+    for variant, page in zip(variants, pages):
         if page is None:
             continue
         links = _Links()

@@ -10,7 +10,8 @@ from packaging.utils import canonicalize_name
 PackageName = NewType("PackageName", str)
 ExtraName = NewType("ExtraName", str)
 
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+# fullmatch, ASCII: "$" would admit a trailing newline, "\\d"-style classes full-width digits.
+_PROJECT_NAME = re.compile(r"([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])", re.IGNORECASE | re.ASCII)
 
 
 def package_name(name: str) -> PackageName:
@@ -30,7 +31,7 @@ def index_name(accelerator: str) -> str:
 
 def is_valid_project_name(name: str) -> bool:
     """Whether `name` is a valid distribution name (PEP 508 / packaging core metadata)."""
-    return bool(_PROJECT_NAME.match(name))
+    return bool(_PROJECT_NAME.fullmatch(name))
 
 
 def import_name(project: str) -> str:

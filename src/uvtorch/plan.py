@@ -444,7 +444,7 @@ def check_name(name: str) -> str:
     """The project name, if it is a valid distribution name."""
     if not is_valid_project_name(name):
         raise BadSpec(
-            f"'{name}' is not a valid project name.",
+            f"{name!r} is not a valid project name.",
             "Use letters, digits, '-', '_' and '.', starting and ending with a letter or "
             "digit (e.g. --name my-project).",
         )
@@ -617,7 +617,21 @@ def check_python(given: str | None, releases: list[Release]) -> str:
 
 def _index_url(given: str | None, catalog: Catalog) -> str:
     url = (given or catalog.default_index_url).rstrip("/")
-    parsed = urlparse(url)
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise UsageError(
+            f"--index-url {given!r} contains spaces or control characters, which would be "
+            "written into pyproject.toml as a URL no tool can use.",
+            f"Give the base of the PyTorch indexes, e.g. {catalog.default_index_url} "
+            "(percent-encode a space as %20).",
+        )
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError as exc:
+        raise UsageError(
+            f"--index-url '{given}' does not parse as a URL ({exc}).",
+            f"Give the base of the PyTorch indexes, e.g. {catalog.default_index_url}.",
+        ) from None
     if parsed.scheme not in ("http", "https", "file") or not (parsed.netloc or parsed.path):
         raise UsageError(
             f"--index-url '{given}' is not an http(s) or file URL.",
