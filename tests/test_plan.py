@@ -218,3 +218,23 @@ def test_nightly_plan_uses_the_channel_indexes_and_its_triton() -> None:
     assert e.packages[0].requirement.startswith("torch==2.16.0.dev20261120;")
     assert [pkg.name for pkg in e.packages if pkg.from_index] == ["torch", "triton"]
     assert p.answers.nightly_date == "20261120"
+
+
+@pytest.mark.parametrize(
+    ("date", "version"),
+    [("20261129", "2.16.0"), ("20261130", "2.17.0"), ("20270115", "2.17.0")],
+)
+def test_a_nightly_date_pin_names_the_version_built_that_day(date: str, version: str) -> None:
+    """The 2.16 branch cut (2026-11-30) moved nightly to 2.17.0.dev: the pin follows the date."""
+    p = plan(channel="nightly", accelerators=("cpu",), nightly_date=date)
+    assert p.extras[0].packages[0].requirement.startswith(f"torch=={version}.dev{date}")
+
+
+def test_nightly_has_xpu_and_aarch64_cuda_builds() -> None:
+    p = plan(channel="nightly", accelerators=("xpu", "cu130"))
+    assert {e.accelerator for e in p.extras} == {"xpu", "cu130"}
+    # No note says an aarch64 machine gets no torch from the cu130 extra (macOS only).
+    missing = [n for n in p.notes if "cu130 index has no builds for" in n]
+    assert missing == [
+        "The nightly cu130 index has no builds for macos-arm64: there the cu130 extra installs no torch."
+    ]

@@ -66,6 +66,12 @@ class Channel(NamedTuple):
     python_max: Version
     variants: Mapping[str, tuple[str, ...]]
     triton: Mapping[str, str]  # family -> the triton package torch pulls from the channel
+    versions: tuple[tuple[str, str], ...] = ()  # (first date YYYYMMDD, version), oldest first
+
+    def version_on(self, date: str) -> str | None:
+        """The torch version the channel built on `date` (YYYYMMDD), from `versions`."""
+        found = [v for since, v in self.versions if since <= date]
+        return found[-1] if found else None
 
 
 class Companion(NamedTuple):
@@ -254,6 +260,7 @@ def load() -> Catalog:
             python_max=shape.python_max,
             variants=shape.variants,
             triton=MappingProxyType(dict(c.get("triton", {}))),
+            versions=tuple(sorted((d, v) for v, d in c.get("versions", {}).items())),
         )
     return Catalog(
         platforms=MappingProxyType(

@@ -946,7 +946,10 @@ def _channel_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
                 f"--nightly-date '{answers.nightly_date}' is not a date as YYYYMMDD.",
                 "e.g. --nightly-date 20261120.",
             )
-        torch_req = "torch" + (channel.pin or "==").format(date=answers.nightly_date)
+        version = channel.version_on(answers.nightly_date) or ""
+        torch_req = "torch" + (channel.pin or "==").format(
+            version=version, date=answers.nightly_date
+        )
     else:
         torch_req = "torch" + (_spec_text(answers.torch) if answers.torch else channel.torch)
     shape = [Release(Version("0"), (), channel.python_min, channel.python_max, {}, {}, {}, {})]
