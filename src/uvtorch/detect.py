@@ -719,9 +719,12 @@ def _assess_cuda(
         missing = tuple(_cc(c) for c in caps if not serves(archs, c, cuda.requirement))
         arch = "missing" if missing else ("unknown" if partial else "ok")
         return Candidate(variant, runtime, arch, missing)
-    # No list on record: only the toolkit's own floor can rule the build out.
+    # No list on record: only the toolkit's own floor can rule the build out, and an
+    # integrated GPU: no PyTorch index wheel has been built for one (they are SBSA builds).
     lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
-    missing = tuple(_cc(c) for c in caps if lowest is not None and c < lowest)
+    missing = tuple(
+        _cc(c) for c in caps if (lowest is not None and c < lowest) or c in cuda.integrated
+    )
     return Candidate(variant, runtime, "missing" if missing else "unknown", missing)
 
 
@@ -766,6 +769,8 @@ def _arch_reasons(
         lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
         if archs:
             built = f"wheels built for {_range(archs)}"
+        elif all(_capability(m) in cuda.integrated for m in c.missing):
+            built = "no PyTorch wheel is built for an integrated GPU"
         else:  # ruled out by the toolkit floor (see _assess_cuda)
             built = f"CUDA {cv[0] if cv else '?'}.x cannot build for below {_cc(lowest or (0, 0))}"
         reasons.append(f"{c.variant} lacks compute capability {', '.join(c.missing)} ({built})")
