@@ -90,6 +90,9 @@ class IndexCompanion(NamedTuple):
     since: Version
     until: Version | None  # first minor that no longer needs it
     why: str
+    variants: tuple[str, ...] = ()  # only these builds of the family need it (empty: all)
+    requirement: str | None = None  # as written in the extra, e.g. with extras (default: name)
+    note: str | None = None  # told to the user when an extra needs it
 
 
 class KnownBadMetadata(NamedTuple):
@@ -290,6 +293,9 @@ def load() -> Catalog:
                 since=Version(c["since"]),
                 until=Version(c["until"]) if "until" in c else None,
                 why=c["why"],
+                variants=tuple(c.get("variants", ())),
+                requirement=c.get("requirement"),
+                note=c.get("note"),
             )
             for c in extra.get("index_companions", [])
         ),

@@ -702,12 +702,18 @@ def _extra(
             continue
         if companion.until is not None and newest.minor >= companion.until:
             continue
+        if companion.variants and accelerator not in companion.variants:
+            continue
         where = [p for p in served if p in companion.platforms]
         if not where:
             continue
         needed_marker = marker_for(where, targets, catalog.platforms)
-        text = companion.name + (f"; {needed_marker}" if needed_marker else "")
+        text = (companion.requirement or companion.name) + (
+            f"; {needed_marker}" if needed_marker else ""
+        )
         packages.append(Package(companion.name, text, from_index=True, why=companion.why))
+        if companion.note and companion.note not in notes:
+            notes.append(companion.note)
     packages += dependents
     return Extra(
         accelerator=accelerator,
