@@ -238,3 +238,17 @@ def test_nightly_has_xpu_and_aarch64_cuda_builds() -> None:
     assert missing == [
         "The nightly cu130 index has no builds for macos-arm64: there the cu130 extra installs no torch."
     ]
+
+
+def test_torchao_from_pypi_is_a_cuda_13_build_and_other_gpu_extras_are_told() -> None:
+    p = plan(accelerators=("cpu", "cu126", "cu130"), packages=("torchao",), torch=">=2.14,<2.15")
+    said = [n for n in p.notes if n.startswith("torchao comes from PyPI")]
+    assert len(said) == 1 and "in the cpu, cu126 extras" in said[0]
+    assert not [n for n in plan(accelerators=("cu130",), packages=("torchao",)).notes
+                if n.startswith("torchao comes from PyPI")]
+
+
+def test_macos_14_is_named_when_macos_is_a_target_of_torch_2_12_or_newer() -> None:
+    p = plan(platforms=("macos-arm64",), torch=">=2.11,<2.13")
+    assert "torch 2.12 and newer install on macOS 14.0 or newer only" in " ".join(p.notes)
+    assert not any("macOS 14" in n for n in plan(platforms=("macos-arm64",), torch="==2.11.0").notes)

@@ -46,6 +46,7 @@ class Release(NamedTuple):
     variant_patches: Mapping[str, tuple[Version, ...]]  # variant -> the only patches built
     companions: Mapping[PackageName, Mapping[Version, Version]]  # name -> torch -> version
     pypi: Mapping[str, str]  # platform -> which build PyPI's wheel is
+    macos_min: str | None = None  # the oldest macOS PyPI's macOS arm64 wheels install on
 
     def patches_with(self, variant: str) -> tuple[Version, ...]:
         """The patch releases that have a build for `variant` (none if it has no build)."""
@@ -79,6 +80,7 @@ class Companion(NamedTuple):
 
     name: PackageName
     on_index: bool
+    pypi_build: str | None = None  # the build PyPI's wheel is, when it is one build (cu13)
 
 
 class IndexCompanion(NamedTuple):
@@ -234,6 +236,7 @@ def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Re
         ),
         companions=MappingProxyType(companions),
         pypi=MappingProxyType(dict(raw.get("pypi", {}))),
+        macos_min=raw.get("macos_min"),
     )
 
 
@@ -281,7 +284,9 @@ def load() -> Catalog:
         releases=tuple(releases),
         companions=MappingProxyType(
             {
-                package_name(n): Companion(package_name(n), bool(c["on_index"]))
+                package_name(n): Companion(
+                    package_name(n), bool(c["on_index"]), c.get("pypi_build")
+                )
                 for n, c in raw["companions"].items()
             }
         ),

@@ -147,6 +147,7 @@ def make_plan(answers: Answers, catalog: Catalog) -> Plan:
         )
         for accelerator in accelerators
     )
+    _build_notes(accelerators, family, releases, answers.platforms, catalog, notes)
     overrides = tuple(
         kb
         for kb in catalog.known_bad
@@ -660,6 +661,38 @@ def _companion(
         spec += f",<{high.major}.{high.minor + 1}"
     extras = f"[{','.join(sorted(req.extras))}]" if req is not None and req.extras else ""
     return Package(name, f"{name}{extras}{spec}", from_index=on_index)
+
+
+def _build_notes(
+    accelerators: tuple[str, ...],
+    family: tuple[Package, ...],
+    releases: list[Release],
+    platforms: tuple[str, ...],
+    catalog: Catalog,
+    notes: list[str],
+) -> None:
+    """Facts about PyPI's wheels that the extras cannot fix: say them (macOS only when the
+    user names it among the platforms)."""
+    for package in family:
+        build = catalog.companions[package.name].pypi_build
+        if package.from_index or build is None:
+            continue
+        other = [a for a in accelerators if not a.startswith(build)]
+        if other:
+            notes.append(
+                f"{package.name} comes from PyPI, whose wheel is a {build} (CUDA 13) build: in the "
+                f"{', '.join(extra_name(a) for a in other)} extras its compiled kernels do not "
+                f"load (its Python API still works). A {package.name} from the variant's own "
+                "index, where one exists, has them."
+            )
+    if "macos-arm64" in platforms:
+        newest = [r for r in releases if r.macos_min]
+        if newest:
+            oldest = min(r.minor for r in newest)
+            notes.append(
+                f"torch {oldest} and newer install on macOS {newest[0].macos_min} or newer only "
+                f"(PyPI's macOS wheels); for macOS 13, use --torch '<{oldest}'."
+            )
 
 
 def _extra(
