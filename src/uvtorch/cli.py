@@ -122,7 +122,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         detect.add_argument("--json", action="store_true", help="print a stable JSON report")
         detect.add_argument(
             "--torch", metavar="X.Y",
-            help="choose for this torch release (default: the newest in the catalog)",
+            help="choose for this torch release (default: the newest release with a build "
+            "this machine's GPU runs)",
         )
         detect.add_argument(
             "--python-executable", metavar="PATH",

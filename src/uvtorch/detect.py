@@ -11,23 +11,30 @@ output, environment) into `Facts`; then
 No function in this module reads a file, runs a command or prints; the CUDA facts come from
 the package data file `data/cuda.toml` (`load_cuda()`, read once, like `catalog.load()`).
 
-How the choice is made (mirrors `uv --torch-backend=auto`, plus a compute-capability check):
+How the choice is made (uv's `--torch-backend=auto` probes, in its order, plus a check that
+the wheels carry code for the GPU; `choose_for_machine` then takes the newest release that
+has such a build, `choose` decides for one release):
 
-- NVIDIA first: the driver version is taken from, in this order, `UV_CUDA_DRIVER_VERSION`,
-  `/sys/module/nvidia/version`, `/proc/driver/nvidia/version`, `nvidia-smi`. It is mapped to
-  the newest CUDA major it can run (minor-version compatibility: 11.x >= 450.80.02, 12.x >=
-  525.60.13, 13.x >= 580 on Linux; 452.39 / 528.33 / 580 on Windows). Among the CUDA builds
-  the torch release has on this platform, the newest one whose CUDA the driver runs and whose
-  wheels carry code for every GPU's compute capability wins (astral-sh/uv#14742: a GTX 1080
-  must not get cu128). A GPU of capability M.m is served by a list entry M.k with k <= m
-  (NVIDIA's cubin compatibility rule, also torch's `_check_cubins`); "+PTX" is not counted.
-  Builds whose list is not in `cuda.toml` are used only when no checked build fits, and the
-  reasons say so.
-- Then AMD (`UV_AMD_GPU_ARCHITECTURE`, `rocm_agent_enumerator`, `rocminfo`): the newest
-  rocmX.Y build not newer than the ROCm in `/opt/rocm/.info/version`.
-- Then Intel: a display-class PCI device of vendor 0x8086 under `/sys/bus/pci/devices` (what
-  uv reads, astral-sh/uv#14386) -> `xpu`. Integrated Intel graphics match too.
+- Order (crates/uv-torch/src/accelerator.rs, Accelerator::detect): UV_CUDA_DRIVER_VERSION,
+  UV_AMD_GPU_ARCHITECTURE, the NVIDIA driver, the AMD GPU targets, an Intel display device.
+- NVIDIA: the driver version from `UV_CUDA_DRIVER_VERSION`, `/sys/module/nvidia/version`,
+  `/proc/driver/nvidia/version` or `nvidia-smi` is mapped to the newest CUDA major it runs
+  (minor-version compatibility: 11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580 on Linux;
+  452.39 / 528.33 / 580 on Windows). Among the release's CUDA builds on this platform, the
+  newest whose CUDA the driver runs and whose wheels carry code for every GPU wins
+  (astral-sh/uv#14742: a GTX 1080 must not get cu128). Code for SM C runs on a GPU of SM D
+  by torch's own table (`data/cuda.toml` device_requirement, from torch/cuda/__init__.py
+  DEVICE_REQUIREMENT): same major and D >= C, except integrated GPUs (Jetson), which get no
+  index build. "+PTX" is not counted. Builds whose list is not in `cuda.toml` are used only
+  when no checked build fits, and the reasons say so.
+- AMD (`UV_AMD_GPU_ARCHITECTURE`, `rocm_agent_enumerator`, `rocminfo`, the KFD topology):
+  the newest ROCm build whose wheels have kernels for every GPU target (`data/rocm.toml`).
+  The host's ROCm version is reported but does not decide: the wheels bring their own.
+- Intel: a display-class PCI device of vendor 0x8086 under `/sys/bus/pci/devices` (what uv
+  reads, astral-sh/uv#14386), or on Windows a display adapter whose PnP id has VEN_8086 ->
+  `xpu`. Integrated Intel graphics match too.
 - macOS arm64 and everything else: `cpu` (PyPI's macOS arm64 wheel includes MPS).
+- `uv_auto` says what uv itself would pick for the same release (its probe, its tables).
 
 JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are null):
 
@@ -41,7 +48,7 @@ JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are 
         "gpus": [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0" | null}]
       },
       "amd": {"rocm_version": "6.4.1" | null, "rocm_source": str | null,
-              "gfx": ["gfx942"], "gfx_source": str | null},
+              "gfx": ["gfx942"], "gfx_source": str | null},  # source: a tool, env or KFD
       "intel": {"gpu": true | false, "source": str | null},
       "torch": null | {"version": "2.11.0+cu130", "cuda": "13.0" | null, "hip": str | null,
                        "cuda_available": bool, "variant": "cu130" | null, "python": str | null},
@@ -55,7 +62,12 @@ JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are 
         "reasons": [str],                      # human-readable, in order
         "candidates": [{"variant": "cu126", "runtime": "ok" | "too-old" | "unknown",
                         "arch": "ok" | "missing" | "unknown" | "n/a", "missing": ["6.1"]}],
-        "alternative": null | {"torch": "2.14", "accelerator": "cu126"}
+        "alternative": null | {"torch": "2.14", "accelerator": "cu126"},
+        "newer_cpu_only": ["2.15"],            # newer releases with no build for this GPU
+        "uv": {"torch_backend": "cu126" | null, # UV_TORCH_BACKEND for this choice, if uv has it
+               "auto": "cu132",                # what uv's --torch-backend=auto would pick
+               "version": "0.13.9"},           # the uv those facts are from
+        "variant_providers": {} | {"nvidia": {"NV_VARIANT_PROVIDER_FORCE_...": str}}
       }
     }
 """
