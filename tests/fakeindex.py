@@ -476,6 +476,40 @@ def _nightly() -> list[Dist]:
     return dists
 
 
+def torch_2_14_rocm714_and_xpu() -> list[Dist]:
+    """torch 2.14.1 on the rocm7.14 and xpu indexes, as the real ones serve it.
+
+    Not part of :data:`UNIVERSE` (tests add it: ``UNIVERSE + tuple(...)``). The rocm7.14 torch
+    requires ``rocm[device-all,libraries]==7.14.*``; the rocm7.14 index serves ``rocm`` (an
+    sdist there, a wheel here), rocm-sdk-core, rocm-sdk-libraries and per-GPU
+    rocm-sdk-device-gfx* packages (gfx942 here), and PyPI holds unrelated placeholders of those
+    names: higher-versioned here, so a missing source would pick them (a third party's reading
+    of both indexes, search id 71198057833). The xpu torch requires triton-xpu from its index.
+    """
+    rocm, xpu = pytorch_index("rocm7.14"), pytorch_index("xpu")
+    sdk = "7.14.1"
+    dists = [
+        Dist(rocm, "torch", "2.14.1+rocm7.14", ("linux-x86_64",),
+             ("filelock", "rocm[device-all,libraries]==7.14.*", f"triton-rocm~=3.8.0; {LINUX}"),
+             ">=3.10"),
+        Dist(rocm, "triton-rocm", "3.8.0", ("linux-x86_64",)),
+        Dist(rocm, "rocm", sdk, ("any",),
+             (f"rocm-sdk-core=={sdk}", f'rocm-sdk-libraries=={sdk}; extra == "libraries"',
+              f'rocm-sdk-device-gfx942=={sdk}; extra == "device-all"'),
+             provides_extra=("device-all", "libraries")),
+        Dist(rocm, "rocm-sdk-core", sdk, ("linux-x86_64",)),
+        Dist(rocm, "rocm-sdk-libraries", sdk, ("linux-x86_64",)),
+        Dist(rocm, "rocm-sdk-device-gfx942", sdk, ("linux-x86_64",)),
+        Dist(xpu, "torch", "2.14.1+xpu", X86_WIN,
+             ("filelock", "intel-cmplr-lib-rt==2025.2.1", f"triton-xpu~=3.8.0; {LINUX}"),
+             ">=3.10"),
+        Dist(xpu, "triton-xpu", "3.8.0", X86_WIN),  # only on this index
+    ]
+    for name in ("rocm", "rocm-sdk-core", "rocm-sdk-libraries", "rocm-sdk-device-gfx942"):
+        dists.append(Dist(PYPI, name, "99.0.0", ("any",)))  # PyPI's unrelated placeholders
+    return dists
+
+
 _BASE = _pypi() + _cpu() + _cuda_and_friends() + _nightly()
 
 #: Everything the fake servers host. Extend with ``UNIVERSE + (Dist(...),)``.

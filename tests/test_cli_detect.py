@@ -67,3 +67,42 @@ def test_init_auto_uses_the_detected_build_and_says_why(
     pyproject = (target / "pyproject.toml").read_text()
     assert "cu126 = [" in pyproject and "cu132" not in pyproject
     assert 'accelerators = ["cpu", "cu126"]' in (target / ".uvtorch.toml").read_text()
+
+
+def test_init_auto_without_torch_gives_a_cuda_12_driver_a_gpu_build(
+    machine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 13: 2.15 has only cu132 (driver >= 580); a 535 driver must get 2.14 + cu126."""
+    machine("env-driver")
+    target = tmp_path / "auto"
+    assert main(["init", str(target), "--yes", "-a", "cpu", "-a", "auto"]) == 0
+    captured = capsys.readouterr()
+    assert "-a auto: cu126 (torch 2.14)" in captured.out
+    assert "torch 2.15 have only CPU builds" in captured.out or "torch 2.15 has only CPU builds" in captured.out
+    pyproject = (target / "pyproject.toml").read_text()
+    assert "cu126 = [" in pyproject and '"torch>=2.14,<2.15"' in pyproject
+    assert "warning" not in captured.err
+
+
+def test_init_auto_with_a_torch_that_has_no_build_for_the_gpu_warns(
+    machine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine("env-driver")
+    target = tmp_path / "auto"
+    assert main(["init", str(target), "--yes", "-a", "cpu", "-a", "auto",
+                 "--torch", ">=2.15"]) == 0
+    captured = capsys.readouterr()
+    assert "-a auto: cpu (torch 2.15)" in captured.out
+    assert "warning: -a auto: no torch release matching --torch '>=2.15'" in captured.err
+    assert "torch 2.14 has cu126" in captured.err
+
+
+def test_detect_without_torch_chooses_across_releases(
+    machine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine("pascal-580")
+    assert main(["detect", "--json"]) == 0
+    choice = json.loads(capsys.readouterr().out)["choice"]
+    assert (choice["torch"], choice["accelerator"]) == ("2.14", "cu126")
+    assert choice["newer_cpu_only"] == ["2.15"]
+    assert choice["uv"] == {"torch_backend": "cu126", "auto": "cu132", "version": "0.13.9"}

@@ -19,7 +19,12 @@ from packaging.version import Version
 from tomlread import loads
 from uvtorch.catalog import load
 from uvtorch.detect import (
+    ENV_AMD_ARCH,
     ENV_CUDA_DRIVER,
+    WINDOWS_VIDEO,
+    choose_for_machine,
+    parse_kfd_properties,
+    parse_windows_video,
     NVIDIA_SMI_BASIC,
     NVIDIA_SMI_QUERY,
     PCI_DEVICES,
@@ -190,6 +195,7 @@ def test_json_is_complete_and_serialisable(name: str) -> None:
     }  # fmt: skip
     assert set(data["choice"]) == {
         "torch", "accelerator", "checked", "reasons", "candidates", "alternative",
+        "newer_cpu_only", "uv", "variant_providers",
     }  # fmt: skip
     assert json.loads(json.dumps(data)) == data
 
@@ -223,12 +229,12 @@ def test_h100_report() -> None:
 def test_probe_reads_in_uvs_order() -> None:
     reader = FixtureReader(FIXTURES / "h100")
     facts = probe(reader)
-    order = [
+    order = [  # crates/uv-torch/src/accelerator.rs, Accelerator::detect
         "env UV_CUDA_DRIVER_VERSION",
+        "env UV_AMD_GPU_ARCHITECTURE",
         "file /sys/module/nvidia/version",
         "file /proc/driver/nvidia/version",
         f"run {command_key(NVIDIA_SMI_QUERY)}",
-        "env UV_AMD_GPU_ARCHITECTURE",
         "run rocm_agent_enumerator",
         "run rocminfo",
         "file /opt/rocm/.info/version",
@@ -515,6 +521,14 @@ def test_parse_torch_info() -> None:
         ("7.5;8.0;8.6;9.0;10.0;12.0+PTX", (13, 0), False),  # PTX alone does not count
         ("3.7;5.0;6.0", (3, 5), False),  # sm_37 does not run on 3.5
         ("8.0;9.0", (8, 6), True),
+        # torch's DEVICE_REQUIREMENT: integrated GPUs do not run their major's dGPU code
+        ("8.0;9.0", (8, 7), False),  # Jetson Orin on the cu126 aarch64 wheel
+        ("8.7", (8, 7), True),
+        ("5.0;6.0;7.0", (7, 2), False),  # Xavier
+        ("5.0;6.0;7.0", (6, 2), False),  # TX2
+        ("8.0;9.0;10.0;11.0;12.0", (11, 0), True),  # Thor after the 10.1 -> 11.0 rename
+        ("10.0", (10, 1), False),
+        ("10.0", (10, 3), True),
     ],
 )
 def test_serves(archs: str, capability: tuple[int, int], served: bool) -> None:
@@ -566,7 +580,7 @@ def test_cuda_data_matches_the_catalog() -> None:
 # `linux-x86_64_unverified`); anything else of 2.7-2.14 missing from cuda.toml is a regression.
 LINUX_GAPS = {
     ("cu118", "2.7"),
-    *(("cu129", m) for m in ("2.9", "2.10", "2.11", "2.12", "2.13")),
+    *(("cu129", m) for m in ("2.9", "2.10")),
 }
 
 
@@ -655,3 +669,64 @@ def test_probe_on_this_machine_does_not_raise() -> None:
     facts = probe(SystemReader(timeout=5, query_torch=False))
     detection = detect(facts)
     assert to_json(detection, choose(detection, load()))["schema_version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("cpu_cores_count 16\ngfx_target_version 0\n", None),
+        ("simd_count 440\ngfx_target_version 90010\nvendor_id 4098\n", "gfx90a"),
+        ("gfx_target_version 90402\n", "gfx942"),
+        ("gfx_target_version 110000\n", "gfx1100"),
+        ("gfx_target_version 100300\n", "gfx1030"),
+        ("gfx_target_version 120001\n", "gfx1201"),
+        ("no such line\n", None),
+    ],
+)
+def test_parse_kfd_properties(text: str, target: str | None) -> None:
+    assert parse_kfd_properties(text) == target
+
+
+def test_parse_windows_video_reads_vendor_segments_as_uv_does() -> None:
+    text = (
+        "PCI\\VEN_8086&DEV_56A0&SUBSYS_10201849&REV_08\\6&1A2B3C4D&0&00080008\r\n"
+        "PCI\\VEN_10DE&DEV_2684&SUBSYS_16F110DE&REV_A1\\4&2F3E&0&0008\r\n"
+        "ROOT\\BASICDISPLAY\\0000\r\n"
+    )
+    assert parse_windows_video(text) == ("Intel", "NVIDIA")
+    assert parse_windows_video("PCI\\XVEN_8086&DEV_1\n") == ()
+
+
+def test_an_explicit_amd_target_beats_a_stale_nvidia_module() -> None:
+    """uv: UV_AMD_GPU_ARCHITECTURE comes before /sys/module/nvidia/version."""
+    d = detect(_facts(env={ENV_AMD_ARCH: "gfx942"}, files={SYS_MODULE_NVIDIA: "535.104.05"}))
+    choice = choose(d, load(), "2.14")
+    assert choice.accelerator == "rocm7.2"
+    assert any(f"{ENV_AMD_ARCH} is set" in r for r in choice.reasons)
+    # ... but an explicit driver version beats it, as in uv
+    d = detect(_facts(env={ENV_AMD_ARCH: "gfx942", ENV_CUDA_DRIVER: "580.95.05"}))
+    assert choose(d, load(), "2.14").accelerator.startswith("cu")
+
+
+def test_intel_on_windows_comes_from_the_display_adapters() -> None:
+    d = detect(
+        _facts(system="Windows", machine="AMD64",
+               commands={command_key(WINDOWS_VIDEO): "PCI\\VEN_8086&DEV_E20B&SUBSYS_1\r\n"})
+    )
+    assert (d.intel_gpu, d.intel_source) == (True, "Win32_VideoController")
+    assert choose(d, load(), "2.14").accelerator == "xpu"
+
+
+def test_choose_for_machine_takes_the_newest_release_with_a_gpu_build() -> None:
+    d = detect(_facts(env={ENV_CUDA_DRIVER: "550.54.14"}))
+    choice = choose_for_machine(d, load())
+    assert (choice.torch, choice.accelerator, choice.newer_cpu_only) == ("2.14", "cu126", ("2.15",))
+    assert choice.reasons[0].startswith("torch 2.14 is the newest release with a build")
+    # within a spec
+    assert choose_for_machine(d, load(), ["2.12", "2.13"]).torch == "2.13"
+    # none fits: the newest of the spec, cpu, and the nearest release that would fit
+    old = choose_for_machine(d, load(), ["2.15"])
+    assert (old.accelerator, old.alternative) == ("cpu", ("2.14", "cu126"))
+    # no GPU at all: the newest release's cpu, nothing skipped
+    none = choose_for_machine(detect(_facts()), load())
+    assert (none.torch, none.accelerator, none.newer_cpu_only) == ("2.15", "cpu", ())

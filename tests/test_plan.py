@@ -220,3 +220,37 @@ def test_nightly_plan_uses_the_channel_indexes_and_its_triton() -> None:
     assert e.packages[0].requirement.startswith("torch==2.16.0.dev20261120;")
     assert [pkg.name for pkg in e.packages if pkg.from_index] == ["torch", "triton"]
     assert p.answers.nightly_date == "20261120"
+
+
+@pytest.mark.parametrize(
+    ("date", "version"),
+    [("20261129", "2.16.0"), ("20261130", "2.17.0"), ("20270115", "2.17.0")],
+)
+def test_a_nightly_date_pin_names_the_version_built_that_day(date: str, version: str) -> None:
+    """The 2.16 branch cut (2026-11-30) moved nightly to 2.17.0.dev: the pin follows the date."""
+    p = plan(channel="nightly", accelerators=("cpu",), nightly_date=date)
+    assert p.extras[0].packages[0].requirement.startswith(f"torch=={version}.dev{date}")
+
+
+def test_nightly_has_xpu_and_aarch64_cuda_builds() -> None:
+    p = plan(channel="nightly", accelerators=("xpu", "cu130"))
+    assert {e.accelerator for e in p.extras} == {"xpu", "cu130"}
+    # No note says an aarch64 machine gets no torch from the cu130 extra (macOS only).
+    missing = [n for n in p.notes if "cu130 index has no builds for" in n]
+    assert missing == [
+        "The nightly cu130 index has no builds for macos-arm64: there the cu130 extra installs no torch."
+    ]
+
+
+def test_torchao_from_pypi_is_a_cuda_13_build_and_other_gpu_extras_are_told() -> None:
+    p = plan(accelerators=("cpu", "cu126", "cu130"), packages=("torchao",), torch=">=2.14,<2.15")
+    said = [n for n in p.notes if n.startswith("torchao comes from PyPI")]
+    assert len(said) == 1 and "in the cpu, cu126 extras" in said[0]
+    assert not [n for n in plan(accelerators=("cu130",), packages=("torchao",)).notes
+                if n.startswith("torchao comes from PyPI")]
+
+
+def test_macos_14_is_named_when_macos_is_a_target_of_torch_2_12_or_newer() -> None:
+    p = plan(platforms=("macos-arm64",), torch=">=2.11,<2.13")
+    assert "torch 2.12 and newer install on macOS 14.0 or newer only" in " ".join(p.notes)
+    assert not any("macOS 14" in n for n in plan(platforms=("macos-arm64",), torch="==2.11.0").notes)

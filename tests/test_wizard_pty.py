@@ -21,12 +21,14 @@ BACKSPACE = "\x7f"
 class Terminal:
     """A uvtorch process on a pty, with a little pause between keys as a person types."""
 
-    def __init__(self, *args: str, size: tuple[int, int] = (50, 160)) -> None:
+    def __init__(
+        self, *args: str, size: tuple[int, int] = (50, 160), env: dict[str, str] | None = None
+    ) -> None:
         # No cursor-position requests: a real terminal answers them, pexpect does not, and
         # prompt_toolkit would wait for each answer.
         rows, columns = size
         env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(rows),
-                   PROMPT_TOOLKIT_NO_CPR="1")
+                   PROMPT_TOOLKIT_NO_CPR="1", **(env or {}))
         self.child = pexpect.spawn(
             sys.executable, ["-m", "uvtorch", *args], env=env, encoding="utf-8",
             timeout=30, dimensions=size,
@@ -72,6 +74,22 @@ def test_enter_on_every_question_makes_a_working_project(tmp_path: Path) -> None
     pyproject = (target / "pyproject.toml").read_text()
     assert "cpu = [" in pyproject and '"torch>=2.15,<2.16"' in pyproject
     assert (target / ".uvtorch.toml").exists()
+
+
+def test_the_wizard_preselects_the_gpu_build_auto_would_choose(tmp_path: Path) -> None:
+    """issue 13: a CUDA 12 driver gets cpu + cu126 pre-selected, and torch 2.14 (2.15 has only
+    cu132, which needs driver 580), not a CPU-only project. uv's own override variable stands
+    for the machine (the first thing detection reads, as uv's does)."""
+    target = tmp_path / "gpu"
+    term = Terminal("init", str(target), env={"UV_CUDA_DRIVER_VERSION": "550.54.14"})
+    term.answer("Project name", ENTER)
+    for prompt in ("PyTorch release", "Python versions", "Accelerators", "torch-family",
+                   "Other packages", "Kernels", "Platforms", "Write these files"):
+        term.answer(prompt, ENTER)
+    code, output = term.finish()
+    assert code == 0, output
+    pyproject = (target / "pyproject.toml").read_text()
+    assert "cu126 = [" in pyproject and '"torch>=2.14,<2.15"' in pyproject
 
 
 def test_arrows_space_and_a_bad_answer_then_a_good_one(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ class Release(NamedTuple):
     variant_patches: Mapping[str, tuple[Version, ...]]  # variant -> the only patches built
     companions: Mapping[PackageName, Mapping[Version, Version]]  # name -> torch -> version
     pypi: Mapping[str, str]  # platform -> which build PyPI's wheel is
+    macos_min: str | None = None  # the oldest macOS PyPI's macOS arm64 wheels install on
 
     def patches_with(self, variant: str) -> tuple[Version, ...]:
         """The patch releases that have a build for `variant` (none if it has no build)."""
@@ -67,6 +68,12 @@ class Channel(NamedTuple):
     python_max: Version
     variants: Mapping[str, tuple[str, ...]]
     triton: Mapping[str, str]  # family -> the triton package torch pulls from the channel
+    versions: tuple[tuple[str, str], ...] = ()  # (first date YYYYMMDD, version), oldest first
+
+    def version_on(self, date: str) -> str | None:
+        """The torch version the channel built on `date` (YYYYMMDD), from `versions`."""
+        found = [v for since, v in self.versions if since <= date]
+        return found[-1] if found else None
 
 
 class Companion(NamedTuple):
@@ -74,6 +81,7 @@ class Companion(NamedTuple):
 
     name: PackageName
     on_index: bool
+    pypi_build: str | None = None  # the build PyPI's wheel is, when it is one build (cu13)
 
 
 class IndexCompanion(NamedTuple):
@@ -85,6 +93,9 @@ class IndexCompanion(NamedTuple):
     since: Version
     until: Version | None  # first minor that no longer needs it
     why: str
+    variants: tuple[str, ...] = ()  # only these builds of the family need it (empty: all)
+    requirement: str | None = None  # as written in the extra, e.g. with extras (default: name)
+    note: str | None = None  # told to the user when an extra needs it
 
 
 class KnownBadMetadata(NamedTuple):
@@ -241,6 +252,7 @@ def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Re
         ),
         companions=MappingProxyType(companions),
         pypi=MappingProxyType(dict(raw.get("pypi", {}))),
+        macos_min=raw.get("macos_min"),
     )
 
 
@@ -270,6 +282,7 @@ def load() -> Catalog:
             python_max=shape.python_max,
             variants=shape.variants,
             triton=MappingProxyType(dict(c.get("triton", {}))),
+            versions=tuple(sorted((d, v) for v, d in c.get("versions", {}).items())),
         )
     return Catalog(
         platforms=MappingProxyType(
@@ -287,7 +300,9 @@ def load() -> Catalog:
         releases=tuple(releases),
         companions=MappingProxyType(
             {
-                package_name(n): Companion(package_name(n), bool(c["on_index"]))
+                package_name(n): Companion(
+                    package_name(n), bool(c["on_index"]), c.get("pypi_build")
+                )
                 for n, c in raw["companions"].items()
             }
         ),
@@ -299,6 +314,9 @@ def load() -> Catalog:
                 since=Version(c["since"]),
                 until=Version(c["until"]) if "until" in c else None,
                 why=c["why"],
+                variants=tuple(c.get("variants", ())),
+                requirement=c.get("requirement"),
+                note=c.get("note"),
             )
             for c in extra.get("index_companions", [])
         ),

@@ -146,7 +146,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         detect.add_argument("--json", action="store_true", help="print a stable JSON report")
         detect.add_argument(
             "--torch", metavar="X.Y",
-            help="choose for this torch release (default: the newest in the catalog)",
+            help="choose for this torch release (default: the newest release with a build "
+            "this machine's GPU runs)",
         )
         detect.add_argument(
             "--python-executable", metavar="PATH",
@@ -362,13 +363,42 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _detect(torch: str | None, python: str | None, query_torch: bool) -> tuple[Any, Any]:
-    """Probe this machine and choose an accelerator for `torch` (a minor like 2.14, or None)."""
+    """Probe this machine and choose an accelerator for `torch` (a minor like 2.14), or, with
+    None, for the newest release that has a build this machine's GPU runs."""
     from uvtorch.catalog import load
-    from uvtorch.detect import choose, detect
+    from uvtorch.detect import choose, choose_for_machine, detect
     from uvtorch.probe import SystemReader, probe
 
     detection = detect(probe(SystemReader(python=python, query_torch=query_torch)))
+    if torch is None:
+        return detection, choose_for_machine(detection, load())
     return detection, choose(detection, load(), torch)
+
+
+def _auto_choice(torch_spec: str | None) -> Any:
+    """What `-a auto` means here: the newest release of the spec (default: any) with a build
+    this machine's GPU runs; a warning on stderr when the spec has none."""
+    from uvtorch.catalog import load
+    from uvtorch.detect import choose_for_machine, detect
+    from uvtorch.plan import check_torch
+    from uvtorch.probe import SystemReader, probe
+
+    catalog = load()
+    minors = None
+    if torch_spec:
+        _, patches = check_torch(torch_spec, (), catalog)
+        minors = [str(r.minor) for r in catalog.releases if any(p in patches for p in r.patches)]
+    detection = detect(probe(SystemReader(query_torch=False)))
+    choice = choose_for_machine(detection, catalog, minors)
+    if torch_spec and choice.accelerator == "cpu" and choice.alternative:
+        minor, build = choice.alternative
+        sys.stderr.write(
+            f"warning: -a auto: no torch release matching --torch '{torch_spec}' has a build "
+            f"for this machine's GPU, so auto means cpu; torch {minor} has {build}, which fits "
+            f"(e.g. --torch '>={minor},<{minor.split('.')[0]}.{int(minor.split('.')[1]) + 1}' "
+            f"-a {build}).\n"
+        )
+    return choice
 
 
 def _run_detect(args: argparse.Namespace) -> int:
@@ -661,14 +691,11 @@ def _with_auto(answers: "Answers") -> "Answers":
     from uvtorch.catalog import load
     from uvtorch.plan import check_torch
 
-    catalog = load()
     others = tuple(a for a in answers.accelerators if a != "auto")
-    minor = None
     if answers.torch:
-        _, patches = check_torch(answers.torch, others, catalog)
-        minor = str(max(r.minor for r in catalog.releases if any(p in patches for p in r.patches)))
-    _, choice = _detect(minor, None, query_torch=False)
-    sys.stdout.write(f"-a auto: {choice.accelerator}\n")
+        check_torch(answers.torch, others, load())  # the flag's own errors come first
+    choice = _auto_choice(answers.torch)
+    sys.stdout.write(f"-a auto: {choice.accelerator} (torch {choice.torch})\n")
     for reason in choice.reasons:
         sys.stdout.write(f"  {reason}\n")
     chosen = tuple(dict.fromkeys(a if a != "auto" else choice.accelerator for a in answers.accelerators))
@@ -815,8 +842,8 @@ def _init(args: argparse.Namespace) -> int:
         from uvtorch.wizard import QuestionaryPrompter
 
         prompter = QuestionaryPrompter()
-        if not answers.accelerators:  # pre-select what this machine has
-            _, choice = _detect(None, None, query_torch=False)
+        if not answers.accelerators:  # pre-select what this machine has (as -a auto)
+            choice = _auto_choice(answers.torch)
             answers = answers._replace(accelerators=tuple(dict.fromkeys(("cpu", choice.accelerator))))
         answers = ask_all(
             answers,

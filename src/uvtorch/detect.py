@@ -11,23 +11,30 @@ output, environment) into `Facts`; then
 No function in this module reads a file, runs a command or prints; the CUDA facts come from
 the package data file `data/cuda.toml` (`load_cuda()`, read once, like `catalog.load()`).
 
-How the choice is made (mirrors `uv --torch-backend=auto`, plus a compute-capability check):
+How the choice is made (uv's `--torch-backend=auto` probes, in its order, plus a check that
+the wheels carry code for the GPU; `choose_for_machine` then takes the newest release that
+has such a build, `choose` decides for one release):
 
-- NVIDIA first: the driver version is taken from, in this order, `UV_CUDA_DRIVER_VERSION`,
-  `/sys/module/nvidia/version`, `/proc/driver/nvidia/version`, `nvidia-smi`. It is mapped to
-  the newest CUDA major it can run (minor-version compatibility: 11.x >= 450.80.02, 12.x >=
-  525.60.13, 13.x >= 580 on Linux; 452.39 / 528.33 / 580 on Windows). Among the CUDA builds
-  the torch release has on this platform, the newest one whose CUDA the driver runs and whose
-  wheels carry code for every GPU's compute capability wins (astral-sh/uv#14742: a GTX 1080
-  must not get cu128). A GPU of capability M.m is served by a list entry M.k with k <= m
-  (NVIDIA's cubin compatibility rule, also torch's `_check_cubins`); "+PTX" is not counted.
-  Builds whose list is not in `cuda.toml` are used only when no checked build fits, and the
-  reasons say so.
-- Then AMD (`UV_AMD_GPU_ARCHITECTURE`, `rocm_agent_enumerator`, `rocminfo`): the newest
-  rocmX.Y build not newer than the ROCm in `/opt/rocm/.info/version`.
-- Then Intel: a display-class PCI device of vendor 0x8086 under `/sys/bus/pci/devices` (what
-  uv reads, astral-sh/uv#14386) -> `xpu`. Integrated Intel graphics match too.
+- Order (crates/uv-torch/src/accelerator.rs, Accelerator::detect): UV_CUDA_DRIVER_VERSION,
+  UV_AMD_GPU_ARCHITECTURE, the NVIDIA driver, the AMD GPU targets, an Intel display device.
+- NVIDIA: the driver version from `UV_CUDA_DRIVER_VERSION`, `/sys/module/nvidia/version`,
+  `/proc/driver/nvidia/version` or `nvidia-smi` is mapped to the newest CUDA major it runs
+  (minor-version compatibility: 11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580 on Linux;
+  452.39 / 528.33 / 580 on Windows). Among the release's CUDA builds on this platform, the
+  newest whose CUDA the driver runs and whose wheels carry code for every GPU wins
+  (astral-sh/uv#14742: a GTX 1080 must not get cu128). Code for SM C runs on a GPU of SM D
+  by torch's own table (`data/cuda.toml` device_requirement, from torch/cuda/__init__.py
+  DEVICE_REQUIREMENT): same major and D >= C, except integrated GPUs (Jetson), which get no
+  index build. "+PTX" is not counted. Builds whose list is not in `cuda.toml` are used only
+  when no checked build fits, and the reasons say so.
+- AMD (`UV_AMD_GPU_ARCHITECTURE`, `rocm_agent_enumerator`, `rocminfo`, the KFD topology):
+  the newest ROCm build whose wheels have kernels for every GPU target (`data/rocm.toml`).
+  The host's ROCm version is reported but does not decide: the wheels bring their own.
+- Intel: a display-class PCI device of vendor 0x8086 under `/sys/bus/pci/devices` (what uv
+  reads, astral-sh/uv#14386), or on Windows a display adapter whose PnP id has VEN_8086 ->
+  `xpu`. Integrated Intel graphics match too.
 - macOS arm64 and everything else: `cpu` (PyPI's macOS arm64 wheel includes MPS).
+- `uv_auto` says what uv itself would pick for the same release (its probe, its tables).
 
 JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are null):
 
@@ -41,7 +48,7 @@ JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are 
         "gpus": [{"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0" | null}]
       },
       "amd": {"rocm_version": "6.4.1" | null, "rocm_source": str | null,
-              "gfx": ["gfx942"], "gfx_source": str | null},
+              "gfx": ["gfx942"], "gfx_source": str | null},  # source: a tool, env or KFD
       "intel": {"gpu": true | false, "source": str | null},
       "torch": null | {"version": "2.11.0+cu130", "cuda": "13.0" | null, "hip": str | null,
                        "cuda_available": bool, "variant": "cu130" | null, "python": str | null},
@@ -55,7 +62,12 @@ JSON schema (`to_json`, schema_version 1; keys are always present, unknowns are 
         "reasons": [str],                      # human-readable, in order
         "candidates": [{"variant": "cu126", "runtime": "ok" | "too-old" | "unknown",
                         "arch": "ok" | "missing" | "unknown" | "n/a", "missing": ["6.1"]}],
-        "alternative": null | {"torch": "2.14", "accelerator": "cu126"}
+        "alternative": null | {"torch": "2.14", "accelerator": "cu126"},
+        "newer_cpu_only": ["2.15"],            # newer releases with no build for this GPU
+        "uv": {"torch_backend": "cu126" | null, # UV_TORCH_BACKEND for this choice, if uv has it
+               "auto": "cu132",                # what uv's --torch-backend=auto would pick
+               "version": "0.13.9"},           # the uv those facts are from
+        "variant_providers": {} | {"nvidia": {"NV_VARIANT_PROVIDER_FORCE_...": str}}
       }
     }
 """
@@ -91,7 +103,21 @@ NVIDIA_SMI_QUERY = (
 NVIDIA_SMI_BASIC = ("nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader")
 ROCM_DEFAULT_ROOT = "/opt/rocm"
 ROCM_TOOLS = ("rocm_agent_enumerator", "rocminfo")
+# The amdgpu kernel driver's view of the GPUs, there even without any ROCm installed: each
+# node's `properties` has `gfx_target_version` (0 for CPU nodes). LLVM's offload-arch reads
+# the same topology (clang/tools/offload-arch/AMDGPUArchByKFD.cpp).
+KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"
 PCI_DEVICES = "/sys/bus/pci/devices"
+# Windows: the present display adapters' PnP device ids (PCI\VEN_8086&DEV_...). uv asks the
+# Configuration Manager for the display class (crates/uv-torch/src/accelerator.rs,
+# detect_intel_gpu_from_windows_devices); Win32_VideoController is that class through WMI.
+WINDOWS_VIDEO = (
+    "powershell",
+    "-NoProfile",
+    "-NonInteractive",
+    "-Command",
+    "Get-CimInstance Win32_VideoController | ForEach-Object { $_.PNPDeviceID }",
+)
 
 _PCI_BASE_CLASS_MASK = 0xFF0000
 _PCI_BASE_CLASS_DISPLAY = 0x030000
@@ -123,12 +149,31 @@ class Arch(NamedTuple):
     ptx: bool
 
 
+class Rule(NamedTuple):
+    """Which devices run code built for one SM (torch's DEVICE_REQUIREMENT entry)."""
+
+    start: tuple[int, int] | None  # that capability up to the end of its major
+    exclude: frozenset[tuple[int, int]]
+    only: frozenset[tuple[int, int]]  # used when start is None
+
+    def admits(self, device: tuple[int, int]) -> bool:
+        if self.start is None:
+            return device in self.only
+        return (
+            device not in self.exclude
+            and device[0] == self.start[0]
+            and device[1] >= self.start[1]
+        )
+
+
 class CudaData(NamedTuple):
     """`data/cuda.toml`: driver floors and the compute capabilities of PyTorch's wheels."""
 
     driver_min: Mapping[int, Mapping[str, Version]]  # CUDA major -> linux/windows -> driver
     toolkit_min_arch: Mapping[int, tuple[int, int]]  # CUDA major -> lowest target it has
     archs: Mapping[tuple[str, str, str], tuple[Arch, ...]]  # (variant, minor, platform)
+    requirement: Mapping[tuple[int, int], Rule] = MappingProxyType({})  # code SM -> devices
+    integrated: frozenset[tuple[int, int]] = frozenset()  # Jetson/Tegra capabilities
 
 
 def parse_arch(text: str) -> Arch:
@@ -168,10 +213,22 @@ def cuda_data_from(raw: Mapping[str, Any]) -> CudaData:
                 if where in archs:
                     raise ValueError(f"cuda.toml lists {where} twice")
                 archs[where] = tuple(parse_arch(a) for a in value)
+    requirement = {
+        _capability(code): Rule(
+            start=_capability(rule["start"]) if "start" in rule else None,
+            exclude=frozenset(_capability(c) for c in rule.get("exclude", ())),
+            only=frozenset(_capability(c) for c in rule.get("only", ())),
+        )
+        for code, rule in raw.get("device_requirement", {}).items()
+    }
     return CudaData(
         driver_min=MappingProxyType(driver_min),
         toolkit_min_arch=MappingProxyType(toolkit_min),
         archs=MappingProxyType(archs),
+        requirement=MappingProxyType(requirement),
+        integrated=frozenset(
+            _capability(c) for c in raw.get("integrated_gpus", {}).get("capabilities", ())
+        ),
     )
 
 
@@ -187,13 +244,49 @@ def cuda_of(variant: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def serves(archs: Iterable[Arch], capability: tuple[int, int]) -> bool:
+def serves(
+    archs: Iterable[Arch],
+    capability: tuple[int, int],
+    rules: Mapping[tuple[int, int], Rule] | None = None,
+) -> bool:
     """Whether a wheel built for `archs` has machine code a GPU of `capability` runs.
 
-    A cubin for M.k runs on M.m when m >= k (same major). PTX-only entries do not count.
+    torch's rule (`rules`, default: cuda.toml's device_requirement): a cubin for M.k runs on
+    M.m when m >= k, except on the integrated GPUs it names. PTX-only entries do not count.
     """
-    major, minor = capability
-    return any(a.major == major and a.minor <= minor for a in archs)
+    rules = load_cuda().requirement if rules is None else rules
+    fallback = Rule(None, frozenset(), frozenset())
+    for a in archs:
+        rule = rules.get((a.major, a.minor))
+        if rule is None:  # torch's own fallback: same major, equal or higher minor
+            rule = fallback._replace(start=(a.major, a.minor))
+        if rule.admits(capability):
+            return True
+    return False
+
+
+class RocmData(NamedTuple):
+    """`data/rocm.toml`: the gfx targets each ROCm build has kernels for."""
+
+    gfx: Mapping[str, frozenset[str]]  # variant -> targets (verified only)
+    uv: Mapping[str, frozenset[str]]  # variant -> targets uv's --torch-backend=auto maps
+
+
+def rocm_data_from(raw: Mapping[str, Any]) -> RocmData:
+    """Build `RocmData` from parsed TOML; `gfx_unverified` lists are skipped."""
+    targets = raw.get("targets", {})
+    return RocmData(
+        gfx=MappingProxyType(
+            {v: frozenset(t["gfx"]) for v, t in targets.items() if "gfx" in t}
+        ),
+        uv=MappingProxyType({v: frozenset(t.get("uv", ())) for v, t in targets.items()}),
+    )
+
+
+@cache
+def load_rocm() -> RocmData:
+    """Read the packaged `rocm.toml` once per process."""
+    return rocm_data_from(read_data("rocm.toml"))
 
 
 def _cc(capability: tuple[int, int]) -> str:
@@ -216,6 +309,7 @@ class Facts(NamedTuple):
     pci: tuple[tuple[str, str, str], ...]  # (device, class, vendor) under /sys/bus/pci/devices
     torch: str | None  # what the torch query printed (JSON), None if nothing
     read: tuple[str, ...]  # every source consulted, in order
+    kfd: tuple[tuple[str, str], ...] = ()  # (node, text of its properties) under KFD_NODES
 
 
 class Gpu(NamedTuple):
@@ -315,8 +409,12 @@ def _capability_or_none(text: str) -> tuple[int, int] | None:
 
 
 def parse_rocm_agents(text: str) -> tuple[str, ...]:
-    """GPU targets from `rocm_agent_enumerator` (one per line; gfx000 is the CPU agent)."""
-    found = [line.strip() for line in text.splitlines()]
+    """GPU targets from `rocm_agent_enumerator` or UV_AMD_GPU_ARCHITECTURE (gfx000 is a CPU).
+
+    One per line (the tool) or comma-separated; a target feature suffix (gfx90a:xnack-) is
+    dropped: the wheels are chosen by the target alone.
+    """
+    found = [t.strip().split(":")[0].lower() for t in re.split(r"[\n,]", text)]
     return _unique(t for t in found if re.fullmatch(r"gfx[0-9a-f]+", t) and t != "gfx000")
 
 
@@ -324,6 +422,36 @@ def parse_rocminfo(text: str) -> tuple[str, ...]:
     """GPU targets from `rocminfo`: agents whose `Name:` is a gfx target."""
     names = re.findall(r"^\s*Name:\s+(gfx[0-9a-f]+)\s*$", text, flags=re.MULTILINE)
     return _unique(n for n in names if n != "gfx000")
+
+
+def parse_kfd_properties(text: str) -> str | None:
+    """The gfx target of one KFD topology node, from its `gfx_target_version` (None: a CPU).
+
+    The kernel writes major*10000 + minor*100 + stepping (linux drivers/gpu/drm/amd/amdkfd
+    kfd_topology.c); the target name spells minor and stepping in hex: 90010 -> gfx90a,
+    90402 -> gfx942, 110000 -> gfx1100.
+    """
+    match = re.search(r"^gfx_target_version\s+(\d+)\s*$", text, flags=re.MULTILINE)
+    if not match or int(match.group(1)) == 0:
+        return None
+    value = int(match.group(1))
+    major, minor, stepping = value // 10000, value // 100 % 100, value % 100
+    return f"gfx{major}{minor:x}{stepping:x}"
+
+
+def parse_windows_video(text: str) -> tuple[str, ...]:
+    """Vendors of Windows display adapters from their PnP ids (PCI\\VEN_8086&DEV_56A0&...).
+
+    Like uv's `contains_intel_vendor_id`: a `VEN_xxxx` segment between '\\' or '&'.
+    """
+    vendors = []
+    for line in text.splitlines():
+        for segment in re.split(r"[\\&]", line.strip()):
+            match = re.fullmatch(r"VEN_([0-9A-Fa-f]{4})", segment)
+            if match:
+                vend = int(match.group(1), 16)
+                vendors.append(_PCI_VENDORS.get(vend, f"0x{vend:04x}"))
+    return _unique(vendors)
 
 
 def parse_rocm_version(text: str) -> str | None:
@@ -469,6 +597,9 @@ def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
                 gfx, gfx_source = parse_rocminfo(text), key
             if gfx:
                 break
+    if not gfx and facts.kfd:
+        gfx = _unique(t for _, text in facts.kfd if (t := parse_kfd_properties(text)))
+        gfx_source = KFD_NODES if gfx else None
     rocm_version: str | None = None
     rocm_source: str | None = None
     for path, text in facts.files.items():
@@ -479,7 +610,14 @@ def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
 
     # PCI: Intel GPUs, and display devices no driver was found for.
     vendors = parse_pci(facts.pci)
-    intel = "Intel" in vendors
+    intel_source = PCI_DEVICES if "Intel" in vendors else None
+    windows = facts.commands.get(command_key(WINDOWS_VIDEO))
+    if windows is not None:
+        win_vendors = parse_windows_video(windows)
+        if "Intel" in win_vendors and intel_source is None:
+            intel_source = "Win32_VideoController"
+        vendors = _unique((*vendors, *win_vendors))
+    intel = intel_source is not None
     if "NVIDIA" in vendors and driver is None:
         notes.append("an NVIDIA display device is on the PCI bus, but no NVIDIA driver was found")
     if "AMD" in vendors and not gfx:
@@ -505,7 +643,7 @@ def detect(facts: Facts, cuda: CudaData | None = None) -> Detection:
         amd_gfx=gfx,
         amd_gfx_source=gfx_source,
         intel_gpu=intel,
-        intel_source=PCI_DEVICES if intel else None,
+        intel_source=intel_source,
         torch=torch,
         notes=tuple(notes),
         read=facts.read,
@@ -535,6 +673,9 @@ class Choice(NamedTuple):
     candidates: tuple[Candidate, ...]
     checked: bool  # False when the build's fit (compute capability, ROCm) is not verified
     alternative: tuple[str, str] | None  # (torch minor, accelerator) that would serve the GPU
+    uv_backend: str | None = None  # the UV_TORCH_BACKEND value for `accelerator`, if uv has it
+    uv_auto: str | None = None  # what `uv --torch-backend=auto` would pick for this release
+    newer_cpu_only: tuple[str, ...] = ()  # newer releases with only CPU builds for this GPU
 
 
 class _Pick(NamedTuple):
@@ -588,12 +729,15 @@ def _assess_cuda(
     if not caps:
         return Candidate(variant, runtime, "unknown", ())
     if archs is not None:
-        missing = tuple(_cc(c) for c in caps if not serves(archs, c))
+        missing = tuple(_cc(c) for c in caps if not serves(archs, c, cuda.requirement))
         arch = "missing" if missing else ("unknown" if partial else "ok")
         return Candidate(variant, runtime, arch, missing)
-    # No list on record: only the toolkit's own floor can rule the build out.
+    # No list on record: only the toolkit's own floor can rule the build out, and an
+    # integrated GPU: no PyTorch index wheel has been built for one (they are SBSA builds).
     lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
-    missing = tuple(_cc(c) for c in caps if lowest is not None and c < lowest)
+    missing = tuple(
+        _cc(c) for c in caps if (lowest is not None and c < lowest) or c in cuda.integrated
+    )
     return Candidate(variant, runtime, "missing" if missing else "unknown", missing)
 
 
@@ -638,6 +782,8 @@ def _arch_reasons(
         lowest = cuda.toolkit_min_arch.get(cv[0]) if cv else None
         if archs:
             built = f"wheels built for {_range(archs)}"
+        elif all(_capability(m) in cuda.integrated for m in c.missing):
+            built = "no PyTorch wheel is built for an integrated GPU"
         else:  # ruled out by the toolkit floor (see _assess_cuda)
             built = f"CUDA {cv[0] if cv else '?'}.x cannot build for below {_cc(lowest or (0, 0))}"
         reasons.append(f"{c.variant} lacks compute capability {', '.join(c.missing)} ({built})")
@@ -699,6 +845,15 @@ def _pick_cuda(
     gpu_reason = _gpu_reason(detection.gpus)
     if gpu_reason:
         reasons.append(gpu_reason)
+    jetson = sorted(c for c in caps if c in cuda.integrated)
+    if jetson:
+        reasons.append(
+            f"compute capability {', '.join(map(_cc, jetson))} is an integrated GPU (Jetson/"
+            "Tegra): torch's own check (torch/cuda/__init__.py DEVICE_REQUIREMENT) does not"
+            " let it run the discrete GPUs' code of its major, and PyTorch's aarch64 wheels are"
+            " SBSA builds; use NVIDIA's Jetson (JetPack) wheels, or the torch of an NVIDIA L4T"
+            " container with `uvtorch init -a system`"
+        )
     runnable = [c for c in candidates if c.runtime == "ok"]
     reasons.extend(_arch_reasons(runnable, minor, platform, caps, partial, cuda))
 
@@ -717,42 +872,58 @@ def _pick_cuda(
     return _Pick(pick.variant, tuple(reasons), tuple(candidates), bool(verified))
 
 
-def _pick_rocm(detection: Detection, catalog: Catalog, release: Release) -> _Pick:
+def _pick_rocm(
+    detection: Detection, catalog: Catalog, release: Release, rocm: RocmData
+) -> _Pick:
+    """The newest ROCm build with kernels for every GPU target (uv's table plus PyTorch's)."""
     platform = detection.platform or ""
     minor = str(release.minor)
-    gfx = ", ".join(detection.amd_gfx) or "no GPU target reported"
-    reasons = [f"AMD GPU: {gfx} ({detection.amd_gfx_source or 'not reported'})"]
+    gfx = detection.amd_gfx
+    named = ", ".join(gfx) or "no GPU target reported"
+    reasons = [f"AMD GPU: {named} ({detection.amd_gfx_source or 'not reported'})"]
+    if detection.rocm_version:
+        reasons.append(
+            f"ROCm {detection.rocm_version} is installed ({detection.rocm_source}); it does not"
+            " decide the build: PyTorch's ROCm wheels bring their own ROCm user space (the"
+            " amdgpu kernel driver must be recent enough for it)"
+        )
     variants = _family_variants(catalog, release, platform, "rocm")
     if not variants:
         reasons.append(f"torch {minor} has no ROCm build for {platform}")
         return _Pick(None, tuple(reasons), (), False)
     reasons.append(f"torch {minor} has {', '.join(variants)} for {platform}")
-    if detection.rocm_version is None:
+    candidates = []
+    for v in variants:
+        known = rocm.gfx.get(v)
+        if not gfx or known is None:
+            candidates.append(Candidate(v, "unknown", "unknown", ()))
+            continue
+        missing = tuple(t for t in gfx if t not in known)
+        candidates.append(Candidate(v, "unknown", "missing" if missing else "ok", missing))
+    ok = [c.variant for c in candidates if c.arch == "ok"]
+    if ok:
+        verb = "has" if len(ok) == 1 else "all have"
+        reasons.append(f"{', '.join(ok)} {verb} kernels for {named}")
+    for c in candidates:
+        if c.arch == "missing":
+            reasons.append(f"{c.variant} has no kernels for {', '.join(c.missing)}")
+    unknown = [c.variant for c in candidates if c.arch == "unknown"]
+    if unknown and gfx:
         reasons.append(
-            f"ROCm version not found ({rocm_version_file(ROCM_DEFAULT_ROOT)}): taking the"
-            " newest ROCm build; check that it matches your ROCm installation"
+            f"{', '.join(unknown)}: which GPU targets its wheels have kernels for is not on"
+            " record; not checked"
         )
-        candidates = tuple(Candidate(v, "unknown", "n/a", ()) for v in variants)
-        reasons.append(f"-> {variants[-1]}")
-        return _Pick(variants[-1], tuple(reasons), candidates, False)
-    installed = Version(detection.rocm_version)
-    candidates = tuple(
-        Candidate(v, "ok" if Version(v[len("rocm"):]) <= installed else "too-old", "n/a", ())
-        for v in variants
-    )
-    fitting = [c.variant for c in candidates if c.runtime == "ok"]
-    reasons.append(f"ROCm {detection.rocm_version} ({detection.rocm_source})")
+    elif not gfx:
+        reasons.append("no GPU target known: the ROCm build's fit is not checked")
+    fitting = [c for c in candidates if c.arch == "ok"] or [
+        c for c in candidates if c.arch == "unknown"
+    ]
     if not fitting:
-        reasons.append(
-            f"ROCm {detection.rocm_version} is older than every ROCm build of torch {minor}"
-        )
-        return _Pick(None, tuple(reasons), candidates, False)
-    reasons.append(
-        f"newest ROCm build not newer than ROCm {detection.rocm_version}; whether it supports"
-        f" {gfx} is not checked"
-    )
-    reasons.append(f"-> {fitting[-1]}")
-    return _Pick(fitting[-1], tuple(reasons), candidates, True)
+        reasons.append(f"no ROCm build of torch {minor} has kernels for {named}")
+        return _Pick(None, tuple(reasons), tuple(candidates), False)
+    pick = fitting[-1]
+    reasons.append(f"-> {pick.variant}")
+    return _Pick(pick.variant, tuple(reasons), tuple(candidates), pick.arch == "ok")
 
 
 def _pick_xpu(detection: Detection, catalog: Catalog, release: Release) -> _Pick:
@@ -770,15 +941,36 @@ def _pick_xpu(detection: Detection, catalog: Catalog, release: Release) -> _Pick
     return _Pick(variants[-1], tuple(reasons), (Candidate(variants[-1], "ok", "n/a", ()),), True)
 
 
+def _family(detection: Detection) -> str | None:
+    """The accelerator family this machine calls for, in uv's order of probes.
+
+    uv (crates/uv-torch/src/accelerator.rs, Accelerator::detect): UV_CUDA_DRIVER_VERSION, then
+    UV_AMD_GPU_ARCHITECTURE, then the NVIDIA driver, the AMD tools, an Intel display device.
+    So an explicit AMD target wins over a stale NVIDIA kernel module.
+    """
+    if detection.driver is not None and detection.driver_source == ENV_CUDA_DRIVER:
+        return "cuda"
+    if detection.amd_gfx and detection.amd_gfx_source == ENV_AMD_ARCH:
+        return "rocm"
+    if detection.driver is not None:
+        return "cuda"
+    if detection.amd_gfx or detection.rocm_version:
+        return "rocm"
+    if detection.intel_gpu:
+        return "xpu"
+    return None
+
+
 def _pick(
     detection: Detection, catalog: Catalog, release: Release, cuda: CudaData
 ) -> _Pick | None:
-    """The accelerator family this machine calls for; None when it has none."""
-    if detection.driver is not None:
+    """The build of the family this machine calls for; None when it has no accelerator."""
+    family = _family(detection)
+    if family == "cuda":
         return _pick_cuda(detection, catalog, release, cuda)
-    if detection.amd_gfx or detection.rocm_version:
-        return _pick_rocm(detection, catalog, release)
-    if detection.intel_gpu:
+    if family == "rocm":
+        return _pick_rocm(detection, catalog, release, load_rocm())
+    if family == "xpu":
         return _pick_xpu(detection, catalog, release)
     return None
 
@@ -851,18 +1043,123 @@ def choose(
                         f"torch {alternative[0]} has {alternative[1]}, which fits this machine"
                     )
                 reasons.append("-> cpu")
-        if detection.intel_gpu and detection.driver is not None:
-            reasons.append("an Intel display device is present too; the NVIDIA GPU comes first")
+        family = _family(detection)
+        if detection.intel_gpu and family in ("cuda", "rocm"):
+            first = "NVIDIA" if family == "cuda" else "AMD"
+            reasons.append(f"an Intel display device is present too; the {first} GPU comes first")
+        if family == "rocm" and detection.driver is not None:
+            reasons.append(
+                f"{ENV_AMD_ARCH} is set, so the AMD GPU comes before the NVIDIA driver found"
+                f" ({detection.driver}, {detection.driver_source}), as in uv"
+                " (crates/uv-torch/src/accelerator.rs, Accelerator::detect)"
+            )
     if detection.torch is not None:
         reasons.append(_torch_reason(detection.torch))
+    accelerator = pick.variant or "cpu"
+    uv = load_uv_torch()
     return Choice(
-        accelerator=pick.variant or "cpu",
+        accelerator=accelerator,
         torch=minor,
         reasons=tuple(reasons),
         candidates=pick.candidates,
         checked=pick.checked or pick.variant is None,
         alternative=alternative,
+        uv_backend=accelerator if accelerator in uv.backends else None,
+        uv_auto=uv_auto(detection, catalog, release, cuda, load_rocm(), uv),
     )
+
+
+def choose_for_machine(
+    detection: Detection,
+    catalog: Catalog,
+    minors: Iterable[str] | None = None,
+    cuda: CudaData | None = None,
+) -> Choice:
+    """The newest release (of `minors`, default: all) with a build this machine's GPU runs.
+
+    A machine without an accelerator gets the newest release's cpu. When no release of
+    `minors` has a fitting build, the newest one's cpu choice, whose `alternative` names the
+    nearest release that has one. Raises ValueError if `minors` names no catalog release.
+    """
+    wanted = None if minors is None else {str(Version(m)) for m in minors}
+    releases = [
+        r for r in catalog.releases if wanted is None or str(r.minor) in wanted
+    ]
+    if not releases:
+        raise ValueError(f"torch {', '.join(sorted(wanted or ()))} is not in the catalog")
+    newest = choose(detection, catalog, releases[-1].minor, cuda)
+    if _family(detection) is None or newest.accelerator != "cpu":
+        return newest
+    for release in reversed(releases[:-1]):
+        found = choose(detection, catalog, release.minor, cuda)
+        if found.accelerator != "cpu":
+            newer = tuple(str(r.minor) for r in releases if r.minor > release.minor)
+            have = "has" if len(newer) == 1 else "have"
+            why = (
+                f"torch {release.minor} is the newest release with a build for this machine's"
+                f" GPU; torch {', '.join(newer)} {have} only CPU builds for it"
+            )
+            return found._replace(reasons=(why, *found.reasons), newer_cpu_only=newer)
+    return newest
+
+
+class UvTorch(NamedTuple):
+    """`data/uv-torch.toml`: uv's --torch-backend values and its AMD target order."""
+
+    version: str
+    backends: frozenset[str]
+    amd_order: tuple[str, ...]
+
+
+@cache
+def load_uv_torch() -> UvTorch:
+    """Read the packaged `uv-torch.toml` once per process."""
+    raw = read_data("uv-torch.toml")
+    return UvTorch(raw["uv_version"], frozenset(raw["backends"]), tuple(raw["amd_order"]))
+
+
+def uv_auto(
+    detection: Detection,
+    catalog: Catalog,
+    release: Release,
+    cuda: CudaData,
+    rocm: RocmData,
+    uv: UvTorch,
+) -> str:
+    """What `uv pip install --torch-backend=auto 'torch==<release>.*'` would install here.
+
+    Read from uv's source (crates/uv-torch): uv orders the indexes its probe allows (CUDA:
+    every backend whose driver floor is met, newest first; AMD: the backends listing the
+    smallest known gfx target of `rocm_agent_enumerator` on PATH or UV_AMD_GPU_ARCHITECTURE;
+    Intel: xpu on Linux and Windows), then cpu, and takes torch from the first index that has
+    the release. It never looks at compute capability.
+    """
+    platform = detection.platform or ""
+    os_ = _driver_os(platform)
+    env_amd = bool(detection.amd_gfx) and detection.amd_gfx_source == ENV_AMD_ARCH
+    env_cuda = detection.driver_source == ENV_CUDA_DRIVER
+    sees_amd = bool(detection.amd_gfx) and detection.amd_gfx_source in (
+        ENV_AMD_ARCH, "rocm_agent_enumerator",
+    )
+    if detection.driver is not None and (env_cuda or not env_amd):
+        for v in reversed(_family_variants(catalog, release, platform, "cuda")):
+            cv = cuda_of(v)
+            floor = cuda.driver_min.get(cv[0], {}).get(os_) if cv else None
+            if floor is not None and Version(detection.driver) >= floor:
+                return v
+        return "cpu"
+    if sees_amd:
+        known = [g for g in detection.amd_gfx if g in uv.amd_order]
+        if not known or not platform.startswith("linux"):
+            return "cpu"
+        target = min(known, key=uv.amd_order.index)
+        for v in reversed(_family_variants(catalog, release, platform, "rocm")):
+            if target in rocm.uv.get(v, ()):
+                return v
+        return "cpu"
+    if detection.intel_gpu and platform.split("-")[0] in ("linux", "windows"):
+        return "xpu" if _family_variants(catalog, release, platform, "xpu") else "cpu"
+    return "cpu"
 
 
 def _alternative(
@@ -946,8 +1243,33 @@ def to_json(detection: Detection, choice: Choice | None = None) -> dict[str, Any
             "alternative": None
             if choice.alternative is None
             else {"torch": choice.alternative[0], "accelerator": choice.alternative[1]},
+            "newer_cpu_only": list(choice.newer_cpu_only),
+            "uv": {
+                "torch_backend": choice.uv_backend,
+                "auto": choice.uv_auto,
+                "version": load_uv_torch().version,
+            },
+            "variant_providers": _variant_providers(detection),
         },
     }
+
+
+def _variant_providers(detection: Detection) -> dict[str, dict[str, str]]:
+    """What a wheel-variant installer's NVIDIA provider would read here (PEP 817/825 preview).
+
+    uv 0.13.9's preview `wheel-variants` feature has an nvidia provider with the properties
+    `cuda_version_lower_bound`/`_upper_bound` and `sm_arch`, which it lets users force with
+    NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION and NV_VARIANT_PROVIDER_FORCE_SM_ARCH (names
+    read from the uv 0.13.9 binary, shared research detection-and-catalog.md §5). The values'
+    exact spelling is not documented: these are the driver and capabilities as read, to compare.
+    """
+    if detection.driver is None:
+        return {}
+    nvidia = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": detection.driver}
+    caps = sorted({g.compute_capability for g in detection.gpus if g.compute_capability})
+    if caps:
+        nvidia["NV_VARIANT_PROVIDER_FORCE_SM_ARCH"] = ",".join(f"{a}{b}" for a, b in caps)
+    return {"nvidia": nvidia}
 
 
 def format_report(detection: Detection, choice: Choice | None = None) -> str:
@@ -980,6 +1302,13 @@ def format_report(detection: Detection, choice: Choice | None = None) -> str:
     if choice is not None:
         checked = "" if choice.checked else " (not fully verified, see below)"
         rows.append(("use", f"-a {choice.accelerator} with torch {choice.torch}{checked}"))
+    if choice is not None:
+        uv = load_uv_torch()
+        if choice.uv_backend:
+            told = f"UV_TORCH_BACKEND={choice.uv_backend} (or --torch-backend {choice.uv_backend})"
+        else:
+            told = f"uv {uv.version} has no {choice.accelerator} backend; use its index URL"
+        rows.append(("uv", f"{told}; uv's own --torch-backend=auto would pick {choice.uv_auto}"))
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{label + ':':<{width}} {text}" for label, text in rows]
     if choice is not None:

@@ -203,6 +203,7 @@ def _make_plan(answers: Answers, catalog: Catalog) -> Plan:
         )
         for accelerator in accelerators
     )
+    _build_notes(accelerators, family, releases, answers.platforms, catalog, notes)
     overrides = tuple(
         kb
         for kb in catalog.known_bad
@@ -781,6 +782,38 @@ def _companion(
     return Package(name, f"{name}{extras}{spec}", from_index=on_index)
 
 
+def _build_notes(
+    accelerators: tuple[str, ...],
+    family: tuple[Package, ...],
+    releases: list[Release],
+    platforms: tuple[str, ...],
+    catalog: Catalog,
+    notes: list[str],
+) -> None:
+    """Facts about PyPI's wheels that the extras cannot fix: say them (macOS only when the
+    user names it among the platforms)."""
+    for package in family:
+        build = catalog.companions[package.name].pypi_build
+        if package.from_index or build is None:
+            continue
+        other = [a for a in accelerators if not a.startswith(build)]
+        if other:
+            notes.append(
+                f"{package.name} comes from PyPI, whose wheel is a {build} (CUDA 13) build: in the "
+                f"{', '.join(extra_name(a) for a in other)} extras its compiled kernels do not "
+                f"load (its Python API still works). A {package.name} from the variant's own "
+                "index, where one exists, has them."
+            )
+    if "macos-arm64" in platforms:
+        newest = [r for r in releases if r.macos_min]
+        if newest:
+            oldest = min(r.minor for r in newest)
+            notes.append(
+                f"torch {oldest} and newer install on macOS {newest[0].macos_min} or newer only "
+                f"(PyPI's macOS wheels); for macOS 13, use --torch '<{oldest}'."
+            )
+
+
 def _extra(
     accelerator: str,
     torch_req: str,
@@ -821,12 +854,18 @@ def _extra(
             continue
         if companion.until is not None and newest.minor >= companion.until:
             continue
+        if companion.variants and accelerator not in companion.variants:
+            continue
         where = [p for p in served if p in companion.platforms]
         if not where:
             continue
         needed_marker = marker_for(where, targets, catalog.platforms)
-        text = companion.name + (f"; {needed_marker}" if needed_marker else "")
+        text = (companion.requirement or companion.name) + (
+            f"; {needed_marker}" if needed_marker else ""
+        )
         packages.append(Package(companion.name, text, from_index=True, why=companion.why))
+        if companion.note and companion.note not in notes:
+            notes.append(companion.note)
     packages += dependents
     return Extra(
         accelerator=accelerator,
@@ -1065,7 +1104,10 @@ def _channel_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
                 f"--nightly-date '{answers.nightly_date}' is not a date as YYYYMMDD.",
                 "e.g. --nightly-date 20261120.",
             )
-        torch_req = "torch" + (channel.pin or "==").format(date=answers.nightly_date)
+        version = channel.version_on(answers.nightly_date) or ""
+        torch_req = "torch" + (channel.pin or "==").format(
+            version=version, date=answers.nightly_date
+        )
     else:
         torch_req = "torch" + (_spec_text(answers.torch) if answers.torch else channel.torch)
     shape = [Release(Version("0"), (), channel.python_min, channel.python_max, {}, {}, {}, {})]

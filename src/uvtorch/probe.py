@@ -21,6 +21,7 @@ from uvtorch.detect import (
     ENV_AMD_ARCH,
     ENV_CUDA_DRIVER,
     ENV_ROCM_PATH,
+    KFD_NODES,
     NVIDIA_SMI_BASIC,
     NVIDIA_SMI_QUERY,
     PCI_DEVICES,
@@ -28,6 +29,7 @@ from uvtorch.detect import (
     ROCM_DEFAULT_ROOT,
     ROCM_TOOLS,
     SYS_MODULE_NVIDIA,
+    WINDOWS_VIDEO,
     Facts,
     command_key,
     rocm_version_file,
@@ -108,16 +110,18 @@ def probe(reader: Reader) -> Facts:
     read.append("platform")
     system, machine = reader.platform()
 
-    # NVIDIA: the override, the kernel module, then nvidia-smi for the GPUs themselves.
+    # uv's order (crates/uv-torch/src/accelerator.rs, Accelerator::detect): both overrides
+    # first, then the NVIDIA kernel module, nvidia-smi for the GPUs themselves, the AMD tools,
+    # the PCI bus, the Windows display adapters.
     get_env(ENV_CUDA_DRIVER)
+    get_env(ENV_AMD_ARCH)
     get_file(SYS_MODULE_NVIDIA)
     get_file(PROC_DRIVER_NVIDIA)
     if get_command(NVIDIA_SMI_QUERY) is None:
         get_command(NVIDIA_SMI_BASIC)
 
-    # AMD: the override, the GPU targets, the ROCm release. The tools live in <root>/bin,
-    # which is often not on PATH.
-    get_env(ENV_AMD_ARCH)
+    # AMD: the GPU targets, then the ROCm release. The tools live in <root>/bin, which is
+    # often not on PATH; the KFD topology answers even with no ROCm installed.
     root = get_env(ENV_ROCM_PATH) or ROCM_DEFAULT_ROOT
     roots = list(dict.fromkeys([root, ROCM_DEFAULT_ROOT]))
     tools = [[tool] for tool in ROCM_TOOLS] + [
@@ -126,6 +130,12 @@ def probe(reader: Reader) -> Facts:
     for argv in tools:
         if get_command(argv) is not None:
             break
+    read.append(f"dir {KFD_NODES}")
+    kfd: list[tuple[str, str]] = []
+    for node in reader.list_dir(KFD_NODES) or ():
+        text = reader.read_text(f"{KFD_NODES}/{node}/properties")
+        if text is not None:
+            kfd.append((node, text))
     for r in roots:
         get_file(rocm_version_file(r))
 
@@ -137,6 +147,9 @@ def probe(reader: Reader) -> Facts:
         vendor = reader.read_text(f"{PCI_DEVICES}/{device}/vendor")
         if klass is not None and vendor is not None:
             pci.append((device, klass.strip(), vendor.strip()))
+
+    if system.strip().lower() == "windows":
+        get_command(WINDOWS_VIDEO)
 
     read.append("torch")
     torch = reader.torch_info()
@@ -150,6 +163,7 @@ def probe(reader: Reader) -> Facts:
         pci=tuple(sorted(pci)),
         torch=torch,
         read=tuple(read),
+        kfd=tuple(kfd),
     )
 
 
