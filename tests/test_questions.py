@@ -78,12 +78,13 @@ def test_a_template_can_limit_the_questions() -> None:
     assert script.asked == ["Project name", "Platforms to resolve for"]
 
 
-def test_accelerators_without_a_build_are_shown_disabled_with_the_reason() -> None:
+def test_accelerators_without_a_build_are_one_disabled_line_with_the_reason() -> None:
     _, script = run({"PyTorch release": ">=2.9,<2.10"})
     choices = {c.value: c for c in script.choices["Accelerators (one extra each)"]}
     assert choices["cu128"].disabled is None
-    assert choices["cu118"].disabled == "torch 2.9 has no cu118 build"
     assert choices["cu128"].title.startswith("cu128")
+    assert "cu118" not in choices  # 2.9 has no cu118 build: not offered one by one
+    assert choices[""].disabled == "not in torch 2.9; `uvtorch matrix` lists them"
 
 
 def test_releases_without_a_preset_accelerator_are_disabled() -> None:
