@@ -303,15 +303,19 @@ class _Transaction:
     """Stage, commit and, on failure, undo one set of files. See the module docstring."""
 
     def __init__(self, anchor: Path) -> None:
-        import tempfile
+        import secrets
 
-        self.staging = Path(tempfile.mkdtemp(prefix=f"{TX_PREFIX}{os.getpid()}-", dir=anchor))
-        self.fd = os.open(self.staging, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) \
-            if os.name != "nt" else -1
-        if self.fd >= 0:
-            _try_lock(self.fd)  # held until close: the folder is not stale while we run
+        self.fd = -1
         self.entries: list[_Entry] = []
         self.committed = False
+        # Named before it exists, so that a signal at any moment leaves nothing unknown.
+        self.staging = anchor / f"{TX_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+
+    def open(self) -> None:
+        os.mkdir(self.staging, 0o700)
+        if os.name != "nt":
+            self.fd = os.open(self.staging, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            _try_lock(self.fd)  # held until close: while we run, the folder is not stale
 
     def stage(self, items: list[tuple[Path, bytes, bool]]) -> None:
         """Write every (destination, bytes, must-be-new) into the staging folder."""
@@ -461,6 +465,31 @@ def _untouched(entry: _Entry, st: os.stat_result) -> bool:
     return sorted(names) == sorted(entry.names)
 
 
+def _abandoned(path: Path) -> bool:
+    """Whether the run that made staging folder `path` is gone: its process has ended (or the
+    folder is a day old). With the folder's lock free, this closes the moment between a run
+    making the folder and locking it."""
+    import time
+
+    try:
+        pid = int(path.name[len(TX_PREFIX):].split("-", 1)[0])
+        if time.time() - path.stat().st_mtime > 86400:
+            return True
+    except (ValueError, OSError):
+        return True
+    if pid == os.getpid():
+        return True  # our own earlier write, which did not finish cleaning up
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, someone else's
+        return False
+    return False
+
+
 def recover(folder: Path) -> list[str]:
     """Clean up staging folders that killed runs left in `folder`; what was done, as notes.
 
@@ -480,11 +509,10 @@ def recover(folder: Path) -> list[str]:
             continue
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if os.name != "nt" else -1
         try:
-            if fd >= 0 and not _try_lock(fd):
+            if fd >= 0 and not _try_lock(fd) or not _abandoned(path):
                 continue  # another uvtorch is writing right now
-            tx = _Transaction.__new__(_Transaction)
-            tx.staging, tx.fd, tx.committed = path, -1, False
-            tx.entries = []
+            tx = _Transaction(folder)
+            tx.staging = path
             problems: list[str] = []
             journal = path / JOURNAL
             if journal.is_file():
@@ -581,6 +609,7 @@ def write_files(
                 data = (as_written(final, text) if edit else text).encode("utf-8")
                 items.append((final, data, not force))
             tx = _Transaction(anchor)
+            tx.open()
             tx.stage(items)
             tx.commit()
         except BaseException as exc:
