@@ -316,6 +316,7 @@ def test_edits_keep_the_mode(edit: tuple[Path, list[str]]) -> None:
     path.chmod(0o751)
     assert main(argv) == 0
     assert oct(path.stat().st_mode & 0o7777) == oct(0o751)
+    assert os.listdir(project) == ["pyproject.toml"]  # no lock file, no staging left behind
 
 
 def test_edits_keep_a_private_file_private(edit: tuple[Path, list[str]]) -> None:
@@ -349,6 +350,20 @@ def test_edits_write_through_a_symlink(edit: tuple[Path, list[str]]) -> None:
     assert os.readlink(project / "pyproject.toml") == str(Path("config") / "pyproject.toml")
     assert real.read_text() != before
     assert not leftovers(project, real.parent)
+
+
+def test_edits_refuse_a_symlink_out_of_the_project(
+    edit: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, argv = edit
+    elsewhere = project.parent / "elsewhere.toml"
+    (project / "pyproject.toml").rename(elsewhere)
+    (project / "pyproject.toml").symlink_to(elsewhere)
+    before = tree(project.parent)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "outside" in err and "nothing was written" in err
+    assert tree(project.parent) == before
 
 
 def test_edits_keep_crlf_and_the_diff_shows_only_real_changes(

@@ -576,7 +576,6 @@ def _init(args: argparse.Namespace) -> int:
     from uvtorch.init import build_project
     from uvtorch.questions import QUESTION_IDS
     from uvtorch.templates import load_template
-    from uvtorch.write import existing, write_files
 
     if args.list_templates:
         return _list_templates()
@@ -627,11 +626,13 @@ def _init(args: argparse.Namespace) -> int:
                 out.write("\n")
         for note in project.plan.notes:
             out.write(f"note: {note}\n")
-        clash = existing(target, project.files)
+        clash = [rel for rel in project.files if (target / rel).exists()]  # as write.existing
         if clash and not args.force:
             out.write(f"note: {', '.join(clash)} already exist; writing needs --force.\n")
         out.write(f"Dry run: nothing was written ({len(project.files)} files for {target}).\n")
         return 0
+    from uvtorch.write import write_files  # not before: --dry-run stays light
+
     notes = write_files(target, project.files, force=args.force)
     extras = [e.name for e in project.plan.extras]
     using = f"extras: {', '.join(extras)}" if extras else "from the environment"
