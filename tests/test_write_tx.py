@@ -51,7 +51,7 @@ def leftovers(*folders: Path) -> list[Path]:
     return [p for f in folders if f.is_dir() for p in f.iterdir() if p.name.startswith(TX_PREFIX)]
 
 
-def big_template(root: Path, count: int = 3000) -> Path:
+def big_template(root: Path, count: int = 2000) -> Path:
     """A template whose thousands of files make `init` slow enough to interrupt."""
     (root / "files" / "data").mkdir(parents=True)
     (root / "uvtorch-template.toml").write_text('description = "many files"\n')
@@ -126,6 +126,23 @@ def test_a_signal_between_two_renames_undoes_the_first(
     assert "Interrupted by SIGTERM" in err and "nothing was written" in err
     assert tree(tmp_path) == before
     assert signal.getsignal(signal.SIGTERM) is handler  # installed only while writing
+
+
+def test_an_ignored_sigint_stays_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    link = os.link
+
+    def link_then_sigint(src: Any, dst: Any, **kw: Any) -> None:
+        link(src, dst, **kw)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(os, "link", link_then_sigint)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # e.g. started with nohup
+    try:
+        write_files(tmp_path, {"a.txt": "a", "b.txt": "b"})
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert (tmp_path / "a.txt").read_text() == "a" and (tmp_path / "b.txt").read_text() == "b"
 
 
 # --- injected failures -----------------------------------------------------------------------

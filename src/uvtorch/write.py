@@ -85,8 +85,9 @@ def read_real(path: Path) -> str:
 # --- signals ---------------------------------------------------------------------------------
 
 
-class _Signal(BaseException):
-    """SIGINT or SIGTERM arrived while a write ran (BaseException: nothing may swallow it)."""
+class _Signal(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while a write ran (a KeyboardInterrupt: nothing swallows it, and
+    the CLI's last resort for one says the truth, that nothing was written yet)."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -120,8 +121,9 @@ def _signals_as_errors() -> Iterator[_Signals]:
         return
     wanted = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
     old = {s: signal.getsignal(s) for s in wanted}
+    old = {s: h for s, h in old.items() if h is not signal.SIG_IGN}  # ignored stays ignored
     try:
-        for s in wanted:
+        for s in old:
             signal.signal(s, state.handler)
         yield state
     finally:
@@ -267,9 +269,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_staged(path: Path, data: bytes, like: os.stat_result | None, mode: int) -> None:
-    """Write `data` to the new file `path` in full and fsync it; with `like`, take its mode and
-    owner (the file it replaces)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    """Write `data` to the new file `path` in full; with `like`, take its mode and owner (the
+    file it replaces). `_fsync_file` follows once every file is written."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o600)  # Windows: no \n -> \r\n
     try:
         view = memoryview(data)
         while view:
@@ -284,7 +287,20 @@ def _write_staged(path: Path, data: bytes, like: os.stat_result | None, mode: in
                     except PermissionError:
                         pass
         os.chmod(path, stat.S_IMODE(like.st_mode) if like is not None else mode)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a staged file to disk. Done after all are written, not one by one: the first
+    fsync then commits the filesystem's journal for all of them, the rest cost little (on a
+    busy disk, 3000 files took 28 s one by one)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # read-only: its mode may be
+    try:
         os.fsync(fd)
+    except OSError:
+        if os.name != "nt":  # Windows cannot flush a read-only handle; elsewhere it is an error
+            raise
     finally:
         os.close(fd)
 
@@ -321,6 +337,7 @@ class _Transaction:
         """Write every (destination, bytes, must-be-new) into the staging folder."""
         mode = 0o666 & ~_umask()
         roots: dict[Path, _Entry] = {}
+        done: list[Path] = []
         for dest, data, exclusive in items:
             top = _highest_missing(dest)
             if top is None:
@@ -329,6 +346,7 @@ class _Transaction:
                 staged = self.staging / entry.staged
                 like = os.stat(dest) if not exclusive and dest.exists() else None
                 _write_staged(staged, data, like, mode)
+                done.append(staged)
                 st = os.lstat(staged)
                 entry.ident, entry.size, entry.mtime_ns = (st.st_dev, st.st_ino), st.st_size, \
                     st.st_mtime_ns
@@ -345,7 +363,10 @@ class _Transaction:
                     os.mkdir(self.staging / entry.staged / folder)
                     entry.names.append(folder.as_posix() + "/")
             _write_staged(staged, data, None, mode)
+            done.append(staged)
             entry.names.append(rel.as_posix())
+        for staged in done:
+            _fsync_file(staged)
         for entry in roots.values():
             folder = self.staging / entry.staged
             for sub in sorted({(folder / n).parent for n in entry.names}, reverse=True):
