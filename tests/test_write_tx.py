@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -432,7 +433,7 @@ def test_a_killed_runs_staging_is_cleaned_up_by_the_next_run(
 
 
 KILL_AT_SECOND_LINK = """
-import os, sys
+import json, os, sys
 from pathlib import Path
 from uvtorch.write import write_files
 real = os.link
@@ -443,16 +444,24 @@ def link(src, dst, **kw):
     if len(calls) == 2:
         os.kill(os.getpid(), 9)
 os.link = link
-write_files(Path(sys.argv[1]), {"a.txt": "a", "b.txt": "b", "c.txt": "c"})
+write_files(Path(sys.argv[1]), json.loads(sys.argv[2]))
 """
+
+
+def killed_at_second_link(target: Path, files: dict[str, str] | None = None) -> None:
+    """Run a write that SIGKILL stops right after placing its second file by link."""
+    files = files or {"a.txt": "a", "b.txt": "b", "c.txt": "c"}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AT_SECOND_LINK, str(target), json.dumps(files)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert killed.returncode == -9, killed.stderr
 
 
 def test_the_next_run_undoes_what_a_run_killed_while_renaming_placed(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine\n")
     before = tree(tmp_path)
-    killed = subprocess.run([sys.executable, "-c", KILL_AT_SECOND_LINK, str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
-    assert killed.returncode == -9
+    killed_at_second_link(tmp_path)
     assert (tmp_path / "a.txt").read_text() == "a" and (tmp_path / "b.txt").read_text() == "b"
     assert not (tmp_path / "c.txt").exists()  # half the set: what SIGKILL can leave
     assert write.recover(tmp_path)[0].startswith("an interrupted uvtorch run had left")
@@ -460,14 +469,29 @@ def test_the_next_run_undoes_what_a_run_killed_while_renaming_placed(tmp_path: P
 
 
 def test_the_next_run_keeps_what_was_changed_since_a_kill(tmp_path: Path) -> None:
-    killed = subprocess.run([sys.executable, "-c", KILL_AT_SECOND_LINK, str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
-    assert killed.returncode == -9
+    killed_at_second_link(tmp_path)
     (tmp_path / "b.txt").write_text("the user's now\n")
     notes = write.recover(tmp_path)
     assert "b.txt (changed since; left as it is)" in notes[0]
     assert not (tmp_path / "a.txt").exists()
     assert (tmp_path / "b.txt").read_text() == "the user's now\n"
+    assert not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["untouched", "edited-since"])
+def test_a_new_folder_placed_before_a_kill_is_undone_only_if_untouched(
+    tmp_path: Path, edited: bool
+) -> None:
+    # Placed in order: a.txt (link), the new folder sub/ (one rename), z.txt (link, then kill).
+    killed_at_second_link(tmp_path, {"a.txt": "a", "sub/b.txt": "b", "sub/c/d.txt": "d",
+                                     "z.txt": "z"})
+    assert (tmp_path / "sub" / "c" / "d.txt").read_text() == "d"
+    if edited:
+        (tmp_path / "sub" / "c" / "d.txt").write_text("the user's\n")
+    notes = write.recover(tmp_path)
+    assert ("changed since" in notes[0]) is edited
+    assert (tmp_path / "sub").exists() is edited
+    assert not (tmp_path / "a.txt").exists() and not (tmp_path / "z.txt").exists()
     assert not leftovers(tmp_path)
 
 

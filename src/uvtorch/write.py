@@ -221,7 +221,8 @@ class _Clash(Exception):
 class _Entry:
     """One thing to place: a staged file, or a staged new folder placed whole."""
 
-    __slots__ = ("dest", "staged", "kind", "exclusive", "ident", "size", "mtime_ns", "names")
+    __slots__ = ("dest", "staged", "kind", "exclusive", "ident", "size", "mtime_ns", "names",
+                 "stamps")
 
     def __init__(self, dest: Path, staged: str, kind: str, exclusive: bool) -> None:
         self.dest = dest
@@ -232,6 +233,7 @@ class _Entry:
         self.size = 0
         self.mtime_ns = 0
         self.names: list[str] = []  # for a folder: every path inside it, relative
+        self.stamps: dict[str, list[int]] = {}  # for a folder: its files' [size, mtime_ns]
 
     @property
     def aside(self) -> str:
@@ -240,7 +242,7 @@ class _Entry:
     def to_json(self) -> dict[str, Any]:
         return {"dest": str(self.dest), "staged": self.staged, "kind": self.kind,
                 "exclusive": self.exclusive, "ident": list(self.ident), "size": self.size,
-                "mtime_ns": self.mtime_ns, "names": self.names}
+                "mtime_ns": self.mtime_ns, "names": self.names, "stamps": self.stamps}
 
     @classmethod
     def from_json(cls, raw: Any) -> _Entry:
@@ -250,6 +252,7 @@ class _Entry:
         entry.ident = (int(dev), int(ino))
         entry.size, entry.mtime_ns = int(raw["size"]), int(raw["mtime_ns"])
         entry.names = [str(n) for n in raw["names"]]
+        entry.stamps = {str(k): [int(v[0]), int(v[1])] for k, v in raw["stamps"].items()}
         if entry.kind not in ("file", "dir") or "/" in entry.staged or os.sep in entry.staged:
             raise ValueError(entry.staged)
         return entry
@@ -371,6 +374,10 @@ class _Transaction:
             folder = self.staging / entry.staged
             for sub in sorted({(folder / n).parent for n in entry.names}, reverse=True):
                 _fsync_dir(sub)
+            for name in entry.names:
+                if not name.endswith("/"):
+                    st = os.lstat(folder / name)
+                    entry.stamps[name] = [st.st_size, st.st_mtime_ns]
             st = os.lstat(folder)
             entry.ident = (st.st_dev, st.st_ino)
         _fsync_dir(self.staging)
@@ -482,7 +489,11 @@ def _untouched(entry: _Entry, st: os.stat_result) -> bool:
     for folder, dirs, files in os.walk(entry.dest):
         rel = Path(folder).relative_to(entry.dest)
         names += [(rel / d).as_posix() + "/" for d in dirs]
-        names += [(rel / f).as_posix() for f in files]
+        for name in files:
+            names.append((rel / name).as_posix())
+            st = os.lstat(Path(folder) / name)
+            if [st.st_size, st.st_mtime_ns] != entry.stamps.get(names[-1]):
+                return False  # a file in it was edited since
     return sorted(names) == sorted(entry.names)
 
 
