@@ -420,13 +420,24 @@ def _run_detect(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    folder = Path(args.directory)
+    if not args.fix:
+        return _check(args, folder)
+    from uvtorch.write import edit_lock
+
+    with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
+        return _check(args, folder)
+
+
+def _check(args: argparse.Namespace, folder: Path) -> int:
     import difflib
     import json
 
     from uvtorch.catalog import load
     from uvtorch.check import ERROR, read_project, run_checks
 
-    folder = Path(args.directory)
     for name in ("pyproject.toml", "uv.lock"):
         if (folder / name).exists() and not (folder / name).is_file():  # a FIFO blocks reads
             raise UsageError(f"{folder / name} is not a regular file.",
@@ -467,16 +478,18 @@ def _run_check(args: argparse.Namespace) -> int:
     findings = run_checks(project)
     if args.fix and findings:
         from uvtorch.fix import apply_fixes
-        from uvtorch.write import write_files
+        from uvtorch.write import as_written, read_real, replace_file
 
         path = folder / "pyproject.toml"
         before = path.read_text(encoding="utf-8")
         after, done = apply_fixes(project, findings, _lock_fetcher(args.trust))
         if after != before:
-            write_files(folder, {"pyproject.toml": after}, force=True)
+            real_before, real_after = read_real(path), as_written(path, after)
+            for note in replace_file(path, after):
+                print(f"note: {note}")
             sys.stdout.writelines(
                 difflib.unified_diff(
-                    before.splitlines(keepends=True), after.splitlines(keepends=True),
+                    real_before.splitlines(keepends=True), real_after.splitlines(keepends=True),
                     "pyproject.toml", "pyproject.toml (fixed)",
                 )
             )
@@ -517,11 +530,12 @@ def _lock_fetcher(trusted: bool) -> Callable[[str], bytes | None]:
 
 def _run_add(args: argparse.Namespace) -> int:
     import difflib
+    from contextlib import nullcontext
 
     from uvtorch.add import add
     from uvtorch.catalog import load
     from uvtorch.check import read_project, run_checks
-    from uvtorch.write import write_files
+    from uvtorch.write import as_written, edit_lock, read_real, write_files
 
     if args.add_python is not None:
         raise UsageError(
@@ -542,24 +556,27 @@ def _run_add(args: argparse.Namespace) -> int:
             "Nothing to add.",
             "Give -a, --package, -k, --torch or --index-url (see uvtorch add --help).",
         )
-    files, done, plan = add(folder, additions, args.torch, load(),
-                            with_system=lambda answers: _with_system(
-                                answers, args, f"{folder / '.uvtorch.toml'}"),
-                            index_url=args.index_url)
-    before = (folder / "pyproject.toml").read_text(encoding="utf-8")
-    sys.stdout.writelines(difflib.unified_diff(
-        before.splitlines(keepends=True), files["pyproject.toml"].splitlines(keepends=True),
-        "pyproject.toml", "pyproject.toml (after add)",
-    ))
-    if not done:
-        print("Nothing to change: the project already has all of that.")
-        return 0
-    for line in plan.notes:
-        print(f"note: {line}")
-    if args.dry_run:
-        print("Dry run: nothing was written.")
-        return 0
-    write_files(folder, files, force=True)
+    with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
+        files, done, plan = add(folder, additions, args.torch, load(),
+                                with_system=lambda answers: _with_system(
+                                    answers, args, f"{folder / '.uvtorch.toml'}"),
+                                index_url=args.index_url)
+        path = folder / "pyproject.toml"
+        sys.stdout.writelines(difflib.unified_diff(
+            read_real(path).splitlines(keepends=True),
+            as_written(path, files["pyproject.toml"]).splitlines(keepends=True),
+            "pyproject.toml", "pyproject.toml (after add)",
+        ))
+        if not done:
+            print("Nothing to change: the project already has all of that.")
+            return 0
+        for line in plan.notes:
+            print(f"note: {line}")
+        if args.dry_run:
+            print("Dry run: nothing was written.")
+            return 0
+        for note in write_files(folder, files, force=True, edit=True):
+            print(f"note: {note}")
     print(f"added: {', '.join(done)}")
     remaining = run_checks(read_project(folder, load()))
     for f in remaining:  # the write succeeded: what is left is for `uvtorch check` to judge
@@ -574,8 +591,10 @@ def _run_upgrade(args: argparse.Namespace) -> int:
 
     from uvtorch.catalog import load
     from uvtorch.check import read_project, run_checks
+    from contextlib import nullcontext
+
     from uvtorch.upgrade import lock, upgrade
-    from uvtorch.write import write_files
+    from uvtorch.write import as_written, edit_lock, read_real, write_files
 
     pairs = []
     for text in args.replace:
@@ -584,23 +603,27 @@ def _run_upgrade(args: argparse.Namespace) -> int:
             raise UsageError(f"--replace '{text}' is not OLD=NEW.", "e.g. --replace cu128=cu130.")
         pairs.append((old, new))
     folder = Path(args.directory)
-    result = upgrade(folder, load(), args.torch, tuple(pairs), tuple(args.drop), args.force)
-    sys.stdout.writelines(difflib.unified_diff(
-        result.before.splitlines(keepends=True), result.after.splitlines(keepends=True),
-        "pyproject.toml", "pyproject.toml (after upgrade)",
-    ))
-    for line in result.kept:
-        print(line)
-    for line in result.notes:
-        print(f"note: {line}")
-    if not result.files:
-        print(f"Nothing to change: the project already uses {result.new.torch} "
-              f"({', '.join(e.name for e in result.new.extras)}).")
-        return 0
-    if args.dry_run:
-        print("Dry run: nothing was written.")
-        return 0
-    write_files(folder, result.files, force=True)
+    with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
+        result = upgrade(folder, load(), args.torch, tuple(pairs), tuple(args.drop), args.force)
+        path = folder / "pyproject.toml"
+        sys.stdout.writelines(difflib.unified_diff(
+            read_real(path).splitlines(keepends=True),
+            as_written(path, result.after).splitlines(keepends=True),
+            "pyproject.toml", "pyproject.toml (after upgrade)",
+        ))
+        for line in result.kept:
+            print(line)
+        for line in result.notes:
+            print(f"note: {line}")
+        if not result.files:
+            print(f"Nothing to change: the project already uses {result.new.torch} "
+                  f"({', '.join(e.name for e in result.new.extras)}).")
+            return 0
+        if args.dry_run:
+            print("Dry run: nothing was written.")
+            return 0
+        for note in write_files(folder, result.files, force=True, edit=True):
+            print(f"note: {note}")
     builds = ", ".join(e.name for e in result.new.extras)
     torch = (result.new.torch if result.old.torch == result.new.torch
              else f"{result.old.torch} -> {result.new.torch}")
@@ -805,7 +828,6 @@ def _init(args: argparse.Namespace) -> int:
     from uvtorch.init import build_project, refuse_existing_project
     from uvtorch.questions import QUESTION_IDS
     from uvtorch.templates import load_template
-    from uvtorch.write import existing, write_files
 
     if args.list_templates:
         return _list_templates()
@@ -868,18 +890,22 @@ def _init(args: argparse.Namespace) -> int:
                 out.write("\n")
         for note in project.plan.notes:
             out.write(f"note: {note}\n")
-        clash = existing(target, project.files)
+        clash = [rel for rel in project.files if (target / rel).exists()]  # as write.existing
         if clash and not args.force:
             out.write(f"note: {', '.join(clash)} already exist; writing needs --force.\n")
         out.write(f"Dry run: nothing was written ({len(project.files)} files for {target}).\n")
         return 0
-    write_files(target, project.files, force=args.force)
+    from uvtorch.write import write_files  # not before: --dry-run stays light
+
+    notes = write_files(target, project.files, force=args.force)
     extras = [e.name for e in project.plan.extras]
     using = f"extras: {', '.join(extras)}" if extras else "from the environment"
     out.write(f"Created {project.plan.project} in {target} ({project.plan.torch}; {using}):\n")
     for rel in project.files:
         out.write(f"  {rel}\n")
     for note in project.plan.notes if not asked else ():  # the summary showed them
+        out.write(f"note: {note}\n")
+    for note in notes:
         out.write(f"note: {note}\n")
     cd = "" if target.resolve() == Path.cwd() else f"cd {args.directory} && "
     sync = f"uv sync --extra {extras[0]}" if extras else _system_next(project.plan.answers)
@@ -924,6 +950,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args_list: list[str]) -> int:
     wanted = next((a for a in args_list if not a.startswith("-")), None)
     parser = _parser(wanted)
+    if "uvtorch.write" in sys.modules:  # what an earlier main() in this process wrote
+        sys.modules["uvtorch.write"].written.clear()
     try:
         args = parser.parse_args(args_list)
         if args.command is None:
@@ -947,7 +975,9 @@ def _main(args_list: list[str]) -> int:
         print(text, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("uvtorch: interrupted; nothing was written.", file=sys.stderr)
+        done = getattr(sys.modules.get("uvtorch.write"), "written", [])
+        what = f"{done[-1]} was already written in full" if done else "nothing was written"
+        print(f"uvtorch: interrupted; {what}.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `uvtorch detect --json | head`: the reader left
         import os

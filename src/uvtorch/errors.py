@@ -83,3 +83,11 @@ class Cancelled(UvtorchError):
 
     def __init__(self) -> None:
         super().__init__("nothing was written.")
+
+
+class Interrupted(UvtorchError):
+    """SIGINT or SIGTERM stopped a write; the message says what, if anything, is left."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
