@@ -320,6 +320,9 @@ def choose_extra(
     if system is not None and in_image:
         reasons.append("inside a container image whose python3 imports torch: its torch")
         return ExtraChoice(system.name, SYSTEM, "detected", tuple(reasons), ())
+    if system is not None:
+        reasons.append("not inside a container image whose python3 imports torch, so not the"
+                       " system extra")
     pick: ProjectExtra | None = None
     assessed: tuple[tuple[str, Candidate], ...] = ()
     if detection.driver is not None:
@@ -345,8 +348,6 @@ def choose_extra(
         reasons.append("macOS arm64: the cpu build includes MPS, the Apple GPU backend")
     else:
         reasons.append("no NVIDIA driver, AMD ROCm or Intel GPU found")
-    if system is not None and pick is None:
-        reasons.append("not inside a container image with torch, so not the system extra")
     if pick is not None:
         return ExtraChoice(pick.name, pick.variant, "detected", tuple(reasons), assessed)
     cpu = next((e for e in extras if e.variant == "cpu"), None)
