@@ -101,7 +101,7 @@ def test_an_extras_build_comes_from_its_torch_source_else_its_name() -> None:
     }
     found = project_extras(pyproject, None, None, ["2.8", "2.9", "2.10"])
     assert [(e.name, e.variant, e.torch) for e in found] == [
-        ("cpu", "cpu", "2.9"), ("gpu", "cu130", "2.9"), ("rocm6-4", "rocm6.4", "2.9"),
+        ("cpu", "cpu", None), ("gpu", "cu130", "2.9"), ("rocm6-4", "rocm6.4", None),
     ]
     assert found[1].via == "https://mirror.example/whl/cu130"
 

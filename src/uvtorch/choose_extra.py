@@ -151,7 +151,8 @@ def project_extras(
     e.g. `…/whl/cu126`), else from its name when it is named after a build (`cu126`,
     `rocm6-4`), else from `.uvtorch.toml`'s accelerators; `system` is the extra of a project
     that records the environment's torch (`[tool.uvtorch] system`). The torch version comes
-    from uv.lock when it has that build, else from the extra's torch requirement.
+    from uv.lock when it has that build, else (CUDA extras only: the wheels' compute
+    capabilities depend on it) the newest of `known_minors` the torch requirement admits.
     """
     project = pyproject.get("project", {})
     optional = project.get("optional-dependencies", {}) or {}
@@ -191,8 +192,8 @@ def project_extras(
         else:
             continue  # an extra for something else (dev tools, docs)
         spec = _torch_requirement(requirements or []) or base_spec
-        torch = locked.get(variant) if variant != SYSTEM else None
-        if torch is None and variant != SYSTEM:
+        torch = locked.get(variant)
+        if torch is None and family(variant) == "cuda":  # only CUDA's fit depends on it
             torch = _minor_of_spec(spec, known_minors)
         found.append(ProjectExtra(name, variant, via, torch))
     return tuple(found)
