@@ -489,3 +489,92 @@ def test_uv_run_without_the_extra_keeps_torch_only_a_plain_sync_removes_it(
     assert shown.stdout.strip() == "2.9.1+cpu"
     run_uv(["sync", "--frozen"], cwd=gpu_project, env=env)
     assert "torch" not in installed_packages(gpu_project, env)
+
+
+# --------------------------------------------------------------------------------------------
+# Inside a container image: the system extra
+# --------------------------------------------------------------------------------------------
+
+
+def _python3_on_path(folder: Path, monkeypatch: pytest.MonkeyPatch, has_torch: bool) -> None:
+    """A python3 that answers the find_spec question as an image's would."""
+    folder.mkdir(exist_ok=True)
+    python3 = folder / "python3"
+    python3.write_text(f"#!/bin/sh\necho {has_torch}\n")
+    python3.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+
+
+@pytest.mark.parametrize(("env", "has_torch", "inside"), [
+    ({"container": "podman"}, True, True),
+    ({"container": "podman"}, False, False),
+    ({}, True, None),  # no marker: inside only where /.dockerenv or /run/.containerenv exist
+])
+def test_an_image_is_a_container_whose_python3_imports_torch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], has_torch: bool,
+    inside: bool | None,
+) -> None:
+    from uvtorch.sync import CONTAINER_FILES, in_image_with_torch
+
+    _python3_on_path(tmp_path / "bin", monkeypatch, has_torch)
+    expected = inside if inside is not None else any(Path(p).exists() for p in CONTAINER_FILES)
+    assert in_image_with_torch(env) is expected
+
+
+@pytest.fixture
+def image_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cpu + system project, inside a fake image whose python3 has torch."""
+    project = tmp_path / "app"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "system",
+                 "--system-torch", "2.5.0a0+872d972e41.nv24.08"]) == 0
+    _python3_on_path(tmp_path / "bin", monkeypatch, True)
+    uv_dir = str(Path(find_uv_bin()).parent)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "bin"), uv_dir]))
+    monkeypatch.setenv("container", "docker")
+    monkeypatch.delenv(ENV_EXTRA, raising=False)
+    monkeypatch.delenv("UV_PROJECT_ENVIRONMENT", raising=False)
+    monkeypatch.chdir(project)
+    return project
+
+
+def test_in_the_image_which_names_the_system_extra(
+    image_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["which"]) == 0
+    assert capsys.readouterr().out == "system\n"
+
+
+def test_the_system_extra_needs_the_venv_that_sees_the_image(
+    image_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync"]) == 1
+    err = capsys.readouterr().err
+    assert "does not exist yet" in err and "uv venv --system-site-packages" in err
+
+
+def test_syncing_into_the_images_venv_keeps_its_torch(
+    image_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uvtorch.sync import plan
+
+    monkeypatch.setenv("UV_PROJECT_ENVIRONMENT", "/opt/venv")
+    todo = plan("sync", split_args("sync", ["--frozen"]), None)
+    assert todo.argv[1:] == ("sync", "--extra", "system", "--inexact", "--frozen")
+    assert "--inexact" in todo.notes[0]
+
+
+def test_which_json_gives_the_reasoning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    project = tmp_path / "demo"
+    assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "cu126",
+                 "--torch", ">=2.9,<2.10"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv(ENV_EXTRA, "cu126")
+    assert main(["which", "--json", "--project", str(project)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["extra"] == "cu126" and data["origin"] == "UVTORCH_EXTRA=cu126"
+    assert [e["build"] for e in data["extras"]] == ["cpu", "cu126"]
+    assert data["machine"] is None  # pinned: the machine was not probed
