@@ -578,3 +578,15 @@ def test_which_json_gives_the_reasoning(
     assert data["extra"] == "cu126" and data["origin"] == "UVTORCH_EXTRA=cu126"
     assert [e["build"] for e in data["extras"]] == ["cpu", "cu126"]
     assert data["machine"] is None  # pinned: the machine was not probed
+
+
+def test_the_fix_names_the_extra_that_fits_else_the_build_to_add() -> None:
+    from uvtorch.cli_sync import _fix_hint
+    from uvtorch.sync import Project
+
+    pascal = machine("580.95.05", (GTX1080,))
+    both = Project(Path("."), extras("cpu", "cu126", "cu130"), {})
+    assert _fix_hint(both, pascal, "cu130") is not None
+    assert "`uvtorch sync --extra cu126`" in str(_fix_hint(both, pascal, "cu130"))
+    only_13 = Project(Path("."), extras("cpu", "cu130"), {})
+    assert "`uvtorch add -a cu126`" in str(_fix_hint(only_13, pascal, "cu130"))

@@ -60,21 +60,21 @@ def run_passthrough(subcommand: str, argv: Sequence[str]) -> int:
     from uvtorch.sync import environment_dir
 
     verdict = _verify(todo.project, environment_dir(todo.project, split, os.environ),
-                      todo.detection, todo.choice.variant)
+                      todo.detection)
     _print_verdict(verdict)
     return 0 if verdict.ok else 1
 
 
-def _fix_hint(project: Any, detection: Any) -> str | None:
-    """What to run when the installed build cannot use the GPU: the extra detection picks,
-    else the build to add (as `uvtorch detect` would choose it)."""
+def _fix_hint(project: Any, detection: Any, installed: str | None) -> str | None:
+    """What to run when the installed build (`installed`: cu130, cpu ...) cannot use the GPU:
+    the extra detection picks, else the build to add (as `uvtorch detect` would choose it)."""
     from uvtorch.choose_extra import choose_extra
 
     try:
         best = choose_extra(project.extras, detection)
     except UvtorchError:
         best = None
-    if best is not None and best.variant != "cpu":
+    if best is not None and best.variant not in ("cpu", installed):
         return (f"`uvtorch sync --extra {best.extra}` installs a build for this machine "
                 f"({'; '.join(best.reasons)}).")
     try:
@@ -93,14 +93,17 @@ def _fix_hint(project: Any, detection: Any) -> str | None:
             f"{pick.accelerator.replace('.', '-')}`.")
 
 
-def _verify(project: Any, env_dir: Any, detection: Any, variant: str | None) -> Any:
-    from uvtorch.verify import interpreter, verify
+def _verify(project: Any, env_dir: Any, detection: Any) -> Any:
+    from uvtorch.detect import torch_variant
+    from uvtorch.verify import interpreter, judge, run_report
 
     if detection is None:  # the choice was given, so the machine was not probed yet
         from uvtorch.sync import probe_machine
 
         detection = probe_machine()
-    return verify(interpreter(env_dir), detection, _fix_hint(project, detection))
+    report = run_report(interpreter(env_dir))
+    installed = torch_variant(str(report.get("version", "")))
+    return judge(report, detection, _fix_hint(project, detection, installed))
 
 
 def _print_verdict(verdict: Any, out: Any = None) -> None:
@@ -145,7 +148,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     split = Split((), (), (), False, False, args.directory, None, False)
     project = load_project(project_root(split, Path.cwd()))
-    verdict = _verify(project, environment_dir(project, split, os.environ), None, None)
+    verdict = _verify(project, environment_dir(project, split, os.environ), None)
     if args.json:
         print(json.dumps({"schema_version": 1, "ok": verdict.ok, "lines": list(verdict.lines),
                           "fix": verdict.fix}, indent=2))

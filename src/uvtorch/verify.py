@@ -139,8 +139,10 @@ def judge(report: dict[str, Any], detection: Detection | None, fix_hint: str | N
     if report.get("arch_list"):
         lines.append(f"built for: {' '.join(report['arch_list'])}")
     devices = report.get("devices") or []
-    nvidia = detection is not None and (detection.driver is not None or bool(detection.gpus))
-    amd = detection is not None and bool(detection.amd_gfx)
+    # A GPU torch itself lists counts too, where probing missed it.
+    nvidia = (detection is not None and (detection.driver is not None or bool(detection.gpus))
+              or bool(devices and cuda))
+    amd = detection is not None and bool(detection.amd_gfx) or bool(devices and hip)
     intel = detection is not None and detection.intel_gpu
     fix = fix_hint or "`uvtorch sync` chooses the build for this machine."
     problems: list[str] = []
@@ -197,9 +199,4 @@ def judge(report: dict[str, Any], detection: Detection | None, fix_hint: str | N
     return Verdict(True, (*lines, "ok: torch can use this machine's GPU"), None)
 
 
-def verify(python: Path, detection: Detection | None, fix_hint: str | None) -> Verdict:
-    """Run the report in `python` and judge it."""
-    return judge(run_report(python), detection, fix_hint)
-
-
-__all__: Sequence[str] = ("VERIFY_SCRIPT", "Verdict", "interpreter", "judge", "verify")
+__all__: Sequence[str] = ("VERIFY_SCRIPT", "Verdict", "interpreter", "judge", "run_report")
