@@ -17,6 +17,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fakeindex import (
     FAKE_GPUS_ENV,
@@ -590,3 +592,13 @@ def test_the_fix_names_the_extra_that_fits_else_the_build_to_add() -> None:
     assert "`uvtorch sync --extra cu126`" in str(_fix_hint(both, pascal, "cu130"))
     only_13 = Project(Path("."), extras("cpu", "cu130"), {})
     assert "`uvtorch add -a cu126`" in str(_fix_hint(only_13, pascal, "cu130"))
+
+
+@given(st.text(alphabet="aAbZ09-_.", max_size=12))
+def test_the_fast_name_normalization_is_packagings(name: str) -> None:
+    """names.canonicalize_name replaced packaging's for start-up time; it must not differ."""
+    from packaging.utils import canonicalize_name as packaging_canonicalize
+
+    from uvtorch.names import canonicalize_name
+
+    assert canonicalize_name(name) == packaging_canonicalize(name)

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from uvtorch.detect import Candidate, Detection, assess_cuda_build, cuda_of
 from uvtorch.errors import UsageError, UvtorchError
+from uvtorch.names import extra_name
 from uvtorch.system import SYSTEM
 
 ENV_EXTRA = "UVTORCH_EXTRA"
@@ -78,8 +79,8 @@ class ExtraChoice(NamedTuple):
 
 
 def normalize(name: str) -> str:
-    """PEP 685 extra name: `ROCm6.4` -> `rocm6-4`."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 685 extra name: `ROCm6.4` -> `rocm6-4` (`uvtorch.names.extra_name`)."""
+    return str(extra_name(name))
 
 
 def family(variant: str) -> str:
