@@ -602,3 +602,19 @@ def test_the_fast_name_normalization_is_packagings(name: str) -> None:
     from uvtorch.names import canonicalize_name
 
     assert canonicalize_name(name) == packaging_canonicalize(name)
+
+
+@pytest.mark.e2e
+def test_as_a_program_from_another_folder_with_project(play, gpu_project: Path, tmp_path: Path) -> None:
+    """A real process: the line on stderr, the command's output alone on stdout."""
+    env = play("550.54.14", (H100,))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "uvtorch", "run", "--project", str(gpu_project), "--frozen", "-q",
+         "python", "-c", "import torch; print(torch.__version__)"],
+        cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "2.9.1+cu126\n"
+    assert done.stderr.startswith("uvtorch: extra cu126 (driver 550.54.14 runs CUDA 12.x;")
