@@ -560,7 +560,7 @@ def test_syncing_into_the_images_venv_keeps_its_torch(
     from uvtorch.sync import plan
 
     monkeypatch.setenv("UV_PROJECT_ENVIRONMENT", "/opt/venv")
-    todo = plan("sync", split_args("sync", ["--frozen"]), None)
+    todo = plan("sync", split_args("sync", ["--frozen"]))
     assert todo.argv[1:] == ("sync", "--extra", "system", "--inexact", "--frozen")
     assert "--inexact" in todo.notes[0]
 

@@ -50,7 +50,7 @@ def run_passthrough(subcommand: str, argv: Sequence[str]) -> int:
 
         raise UsageError("uvtorch run needs a command to run.",
                          'e.g. uvtorch run python -c "import torch; print(torch.__version__)"')
-    todo = plan(subcommand, split, None)
+    todo = plan(subcommand, split)
     _say(todo.choice.line())
     for note in todo.notes:
         _say(f"note: {note}")

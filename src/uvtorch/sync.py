@@ -24,7 +24,6 @@ from uvtorch.choose_extra import (
     ExtraChoice,
     ProjectExtra,
     choose_extra,
-    find_extra,
     normalize,
     project_extras,
 )
@@ -288,20 +287,14 @@ def environment_dir(project: Project, split: Split, environ: Mapping[str, str]) 
 def plan(
     subcommand: str,
     split: Split,
-    uvtorch_extra: str | None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Plan:
-    """Choose the extra and build the uv command (`subcommand` is sync or run)."""
+    """Choose the extra and build the uv command (`subcommand` is sync or run). An `--extra`
+    among the arguments that names an accelerator extra is the choice (`--extra ID`)."""
     env = os.environ if environ is None else environ
     project = load_project(project_root(split, cwd))
-    from_args, uv_args = _explicit_from_args(split, project)
-    explicit = uvtorch_extra or from_args
-    if uvtorch_extra and from_args and normalize(from_args) != normalize(uvtorch_extra):
-        raise UsageError(
-            f"--extra {uvtorch_extra} and --extra {from_args} name two accelerator extras; "
-            "they conflict.", "Give one.",
-        )
+    explicit, uv_args = _explicit_from_args(split, project)
     detection = None
     from_env = env.get(ENV_EXTRA) or None
     if not explicit and not from_env:
@@ -351,4 +344,4 @@ def which(
     return project, choose_extra(project.extras, detection, in_image=in_image), detection
 
 
-__all__ = ["Plan", "Project", "Split", "find_extra", "plan", "split_args", "which"]
+__all__ = ["Plan", "Project", "Split", "plan", "split_args", "which"]
