@@ -618,3 +618,11 @@ def test_as_a_program_from_another_folder_with_project(play, gpu_project: Path, 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "2.9.1+cu126\n"
     assert done.stderr.startswith("uvtorch: extra cu126 (driver 550.54.14 runs CUDA 12.x;")
+
+
+def test_of_two_extras_with_one_build_the_one_named_after_it() -> None:
+    """marin-core (tests/corpus): `tpu` and `cpu` both get the cpu index; `gpu` is cu128."""
+    project = (ProjectExtra("gpu", "cu128", "t", "2.11.0"), ProjectExtra("tpu", "cpu", "t", None),
+               ProjectExtra("cpu", "cpu", "t", None), ProjectExtra("cu128", "cu128", "t", "2.11.0"))
+    assert choose_extra(project, machine()).extra == "cpu"
+    assert choose_extra(project, machine("580.95.05", (H100,))).extra == "cu128"

@@ -90,9 +90,17 @@ def family(variant: str) -> str:
     return "rocm" if variant.startswith("rocm") else variant
 
 
-def _build_order(variant: str) -> tuple[int, ...]:
-    """cu126 < cu130; rocm6.4 < rocm7.2 (numbers compared as numbers)."""
-    return tuple(int(n) for n in re.findall(r"\d+", variant))
+def _build_order(extra: ProjectExtra) -> tuple[tuple[int, ...], bool]:
+    """cu126 < cu130; rocm6.4 < rocm7.2 (numbers compared as numbers); of two extras with the
+    same build, the one named after it (`cu128` over `gpu`) sorts last, where picks are made."""
+    numbers = tuple(int(n) for n in re.findall(r"\d+", extra.variant))
+    return (numbers, normalize(extra.variant) == extra.name)
+
+
+def _of_build(extras: Iterable[ProjectExtra], variant: str) -> ProjectExtra | None:
+    """The extra that installs `variant`, the one named after it first (`cpu` over `tpu`)."""
+    found = sorted((e for e in extras if e.variant == variant), key=_build_order)
+    return found[-1] if found else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,7 +260,7 @@ def _pick_cuda(
     extras: tuple[ProjectExtra, ...], detection: Detection, reasons: list[str]
 ) -> tuple[ProjectExtra | None, tuple[tuple[str, Candidate], ...]]:
     cuda_extras = sorted(
-        (e for e in extras if family(e.variant) == "cuda"), key=lambda e: _build_order(e.variant)
+        (e for e in extras if family(e.variant) == "cuda"), key=_build_order
     )
     runs = (
         f"runs CUDA {detection.cuda_major}.x" if detection.cuda_major else "runs no CUDA build"
@@ -282,9 +290,13 @@ def _pick_cuda(
         return pick, assessed
     if unverified:
         pick = unverified[-1]
+        known = any(g.compute_capability for g in detection.gpus)
+        why = (f"which GPUs the {pick.variant} wheels of torch {pick.minor or '(version unknown)'}"
+               " carry code for is not on record" if known else
+               "no GPU reported its compute capability (nvidia-smi listed none)")
         reasons.append(
-            f"{pick.name} is the newest CUDA extra this driver may run; its fit for the GPUs is"
-            " not on record (check with `uvtorch verify`)"
+            f"{pick.name} is the newest CUDA extra this driver runs; {why}, so its fit is not"
+            " checked (`uvtorch verify` checks it after the sync)"
         )
         return pick, assessed
     return None, assessed
@@ -318,7 +330,7 @@ def choose_extra(
     if detection is None:
         raise ValueError("choose_extra needs the machine's detection to choose")
     reasons: list[str] = []
-    system = next((e for e in extras if e.variant == SYSTEM), None)
+    system = _of_build(extras, SYSTEM)
     if system is not None and in_image:
         reasons.append("inside a container image whose python3 imports torch: its torch")
         return ExtraChoice(system.name, SYSTEM, "detected", tuple(reasons), ())
@@ -331,7 +343,7 @@ def choose_extra(
         pick, assessed = _pick_cuda(extras, detection, reasons)
     elif detection.amd_gfx or detection.rocm_version:
         rocm = sorted((e for e in extras if family(e.variant) == "rocm"),
-                      key=lambda e: _build_order(e.variant))
+                      key=_build_order)
         reasons.append(f"AMD GPU {', '.join(detection.amd_gfx) or '(target unknown)'}")
         if rocm:
             pick = rocm[-1]
@@ -343,7 +355,7 @@ def choose_extra(
             reasons.append("the project has no ROCm extra")
     elif detection.intel_gpu:
         reasons.append("Intel GPU on the PCI bus")
-        pick = next((e for e in extras if e.variant == "xpu"), None)
+        pick = _of_build(extras, "xpu")
         if pick is None:
             reasons.append("the project has no xpu extra")
     elif detection.platform == "macos-arm64":
@@ -352,7 +364,7 @@ def choose_extra(
         reasons.append("no NVIDIA driver, AMD ROCm or Intel GPU found")
     if pick is not None:
         return ExtraChoice(pick.name, pick.variant, "detected", tuple(reasons), assessed)
-    cpu = next((e for e in extras if e.variant == "cpu"), None)
+    cpu = _of_build(extras, "cpu")
     if cpu is not None:
         reasons.append(f"-> {cpu.name}")
         return ExtraChoice(cpu.name, "cpu", "detected", tuple(reasons), assessed)
