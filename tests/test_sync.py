@@ -626,3 +626,18 @@ def test_of_two_extras_with_one_build_the_one_named_after_it() -> None:
                ProjectExtra("cpu", "cpu", "t", None), ProjectExtra("cu128", "cu128", "t", "2.11.0"))
     assert choose_extra(project, machine()).extra == "cpu"
     assert choose_extra(project, machine("580.95.05", (H100,))).extra == "cu128"
+
+
+def test_a_workspace_members_environment_is_the_workspaces(tmp_path: Path) -> None:
+    from uvtorch.sync import Project, environment_dir
+
+    (tmp_path / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["app"]\n')
+    member = tmp_path / "app"
+    member.mkdir()
+    split = split_args("sync", [])
+    assert environment_dir(Project(member, (), {}), split, {}) == tmp_path / ".venv"
+    assert environment_dir(Project(member, (), {}), split, {"UV_PROJECT_ENVIRONMENT": "env"}) == (
+        tmp_path / "env")
+    assert environment_dir(Project(member, (), {}), split, {"UV_PROJECT_ENVIRONMENT": "/opt/v"}) == (
+        Path("/opt/v"))
+    assert environment_dir(Project(tmp_path, (), {}), split, {}) == tmp_path / ".venv"

@@ -36,8 +36,8 @@ from uvtorch.system import SYSTEM
 # PID 1 (systemd.io/CONTAINER_INTERFACE), which Podman and systemd-nspawn export.
 CONTAINER_FILES = ("/.dockerenv", "/run/.containerenv")
 CONTAINER_ENV = "container"
-# uv's own variable for the project's environment. source: uv docs, "Project environment
-# path" (docs.astral.sh/uv/concepts/projects/config/#project-environment-path).
+# uv's own variable for the project's environment; empty is ignored, a relative path is
+# resolved against the workspace root. source: astral-sh/uv#6834, which added it.
 ENV_PROJECT_ENVIRONMENT = "UV_PROJECT_ENVIRONMENT"
 
 
@@ -280,8 +280,22 @@ def environment_dir(project: Project, split: Split, environ: Mapping[str, str]) 
     """The environment uv syncs: UV_PROJECT_ENVIRONMENT, the active one, or .venv."""
     if split.active and environ.get("VIRTUAL_ENV"):
         return Path(environ["VIRTUAL_ENV"])
-    given = environ.get(ENV_PROJECT_ENVIRONMENT)
-    return project.root / given if given else project.root / ".venv"
+    given = environ.get(ENV_PROJECT_ENVIRONMENT)  # relative: to the workspace root (uv#6834)
+    return workspace_root(project.root) / (given or ".venv")
+
+
+def workspace_root(root: Path) -> Path:
+    """The root of the uv workspace `root` belongs to (uv keeps one .venv there), else root."""
+    for folder in root.parents:
+        path = folder / "pyproject.toml"
+        if not path.is_file():
+            continue
+        try:
+            if "workspace" in _read_toml(path).get("tool", {}).get("uv", {}):
+                return folder
+        except (OSError, ValueError):
+            continue
+    return root
 
 
 def plan(
