@@ -8,6 +8,7 @@ reports the devices and arch list a real one would, from environment variables.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -305,8 +306,8 @@ _FAKE_SMI = '''\
 import sys
 GPUS = {gpus!r}
 DRIVER = {driver!r}
-FIELDS = {{"name", "gpu_name", "driver_version", "compute_cap", "index", "uuid", "pci.bus_id",
-          "memory.total", "count"}}
+FIELDS = {{"name", "gpu_name", "driver_version", "index", "uuid", "pci.bus_id", "memory.total",
+          "count"}} | ({{"compute_cap"}} if {compute_cap!r} else set())
 if DRIVER is None:
     print("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
           "Make sure that the latest NVIDIA driver is installed and running.")
@@ -343,11 +344,12 @@ def play(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_env: dict[str, str]
     """Make this process (and the uv it runs) see a fake machine, inside the project."""
 
     def use(driver: str | None, gpus: tuple[tuple[str, str], ...] = (), *,
-            driver_env: bool = True) -> dict[str, str]:
+            driver_env: bool = True, compute_cap: bool = True) -> dict[str, str]:
         bin_dir = tmp_path / "bin"
         bin_dir.mkdir(exist_ok=True)
         smi = bin_dir / "nvidia-smi"
-        smi.write_text(f"#!{sys.executable}\n" + _FAKE_SMI.format(gpus=list(gpus), driver=driver))
+        smi.write_text(f"#!{sys.executable}\n" + _FAKE_SMI.format(gpus=list(gpus), driver=driver,
+                                                                  compute_cap=compute_cap))
         smi.chmod(smi.stat().st_mode | stat.S_IEXEC)
         for key in list(os.environ):
             if key.startswith("UV_") or key in (ENV_EXTRA, FAKE_GPUS_ENV):
@@ -397,6 +399,22 @@ def test_the_driver_from_nvidia_smi_alone(play, gpu_project: Path, capfd: pytest
     play("550.54.14", (H100,), driver_env=False)
     assert main(["which"]) == 0
     assert capfd.readouterr().out == "cu126\n"
+
+
+@pytest.mark.e2e
+def test_an_nvidia_smi_without_compute_cap_still_gives_the_gpus(
+    play, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """nvidia-smi before ~510 rejects the compute_cap field (huggingface/candle#733)."""
+    play("535.183.01", (GTX1080,), compute_cap=False)
+    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,compute_cap", "--format=csv,noheader"],
+                         capture_output=True, text=True)
+    assert smi.returncode == 2 and 'Field "compute_cap" is not a valid field' in smi.stdout
+    assert main(["which", "--json"]) == 0
+    data = json.loads(capfd.readouterr().out)
+    assert data["extra"] == "cu126"  # newest the driver runs; the GPU's fit is not known
+    assert data["machine"]["nvidia"]["gpus"] == [
+        {"name": "NVIDIA GeForce GTX 1080", "compute_capability": None}]
 
 
 @pytest.mark.e2e
