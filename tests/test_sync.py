@@ -586,8 +586,6 @@ def test_syncing_into_the_images_venv_keeps_its_torch(
 def test_which_json_gives_the_reasoning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-
     project = tmp_path / "demo"
     assert main(["init", str(project), "--yes", "-a", "cpu", "-a", "cu126",
                  "--torch", ">=2.9,<2.10"]) == 0
