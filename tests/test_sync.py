@@ -657,3 +657,13 @@ def test_a_workspace_members_environment_is_the_workspaces(tmp_path: Path) -> No
     assert environment_dir(Project(member, (), {}), split, {"UV_PROJECT_ENVIRONMENT": "/opt/v"}) == (
         Path("/opt/v"))
     assert environment_dir(Project(tmp_path, (), {}), split, {}) == tmp_path / ".venv"
+
+
+@pytest.mark.e2e
+def test_the_readmes_script_form_with_which(play, gpu_project: Path) -> None:
+    """`uv sync --extra "$(uvtorch which)"`, as the generated README suggests for scripts."""
+    env = play("580.95.05", (GTX1080,))
+    which = f"{sys.executable} -m uvtorch which"
+    subprocess.run(["sh", "-c", f'uv sync --frozen --extra "$({which})"'], cwd=gpu_project,
+                   env=env, check=True, capture_output=True, timeout=300)
+    assert _torch(gpu_project) == "2.9.1+cu126"
