@@ -167,6 +167,7 @@ def build_wheel(
     *,
     provides_extra: Iterable[str] = (),
     tag: str | None = None,
+    module_files: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a tiny, valid, byte-for-byte deterministic wheel and return its path.
 
@@ -174,7 +175,8 @@ def build_wheel(
     ``python-abi-platform`` override such as ``py3-none-linux_aarch64``) and
     contains ``<module>/__init__.py`` with ``__version__ = "<version>"`` (the
     module is the normalized project name, ``-``/``.`` -> ``_``) plus a
-    dist-info directory with METADATA, WHEEL and RECORD (sha256 hashes).
+    dist-info directory with METADATA, WHEEL and RECORD (sha256 hashes). ``module_files``
+    adds more files (path in the wheel -> text), or replaces that ``__init__.py``.
     """
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
@@ -196,6 +198,7 @@ def build_wheel(
             f"Tag: {full_tag}\n"
         ).encode(),
     }
+    files.update({path: text.encode() for path, text in (module_files or {}).items()})
     record_path = f"{dist_info}/RECORD"
     record = "".join(
         f"{path},{_record_hash(data)},{len(data)}\n" for path, data in sorted(files.items())
@@ -294,6 +297,95 @@ CUDA_PINS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: torch.cuda.get_arch_list() of each fake build (the real wheels' lists: src/uvtorch/data/cuda.toml).
+FAKE_ARCH_LISTS: dict[str, str] = {
+    "cu124": "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90",
+    "cu126": "sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90",
+    "cu128": "sm_70 sm_75 sm_80 sm_86 sm_90 sm_100 sm_120",
+    "cu130": "sm_75 sm_80 sm_86 sm_90 sm_100 sm_120 compute_120",
+    "rocm6.4": "gfx900 gfx906 gfx908 gfx90a gfx942 gfx1030 gfx1100 gfx1101 gfx1200 gfx1201",
+}
+
+#: Environment variables the fake torch reads, so that a test can play a machine.
+FAKE_GPUS_ENV = "UVTORCH_FAKE_GPUS"  # "NVIDIA GeForce GTX 1080=6.1;NVIDIA H100=9.0"
+FAKE_ARCH_ENV = "UVTORCH_FAKE_ARCH_LIST"  # overrides the build's list: "sm_75 sm_80"
+FAKE_XPU_ENV = "UVTORCH_FAKE_XPU"  # "1": an XPU build sees an Intel GPU
+
+_FAKE_TORCH_VERSION = """\
+__version__ = {version!r}
+cuda = {cuda!r}
+hip = {hip!r}
+"""
+
+_FAKE_TORCH_CUDA = """\
+\"\"\"The fake torch.cuda: devices from ${gpus}, the build's arch list (or ${arch}).
+
+Like the real one, is_available() is True for a GPU build on a machine with a GPU even when
+the build has no code for it.
+\"\"\"
+import os
+
+from torch import version as _version
+
+_BUILD_ARCHS = {archs!r}
+
+
+def _gpus():
+    text = os.environ.get({gpus!r}, "")
+    found = []
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        name, _, cap = item.rpartition("=")
+        found.append((name, tuple(int(x) for x in cap.split("."))))
+    return found
+
+
+def is_available():
+    return (_version.cuda is not None or _version.hip is not None) and bool(_gpus())
+
+
+def device_count():
+    return len(_gpus()) if is_available() else 0
+
+
+def get_device_name(i=0):
+    return _gpus()[i][0]
+
+
+def get_device_capability(i=0):
+    return _gpus()[i][1]
+
+
+def get_arch_list():
+    if _version.cuda is None and _version.hip is None:
+        return []
+    return os.environ.get({arch!r}, _BUILD_ARCHS).split()
+"""
+
+_FAKE_TORCH_XPU = """\
+import os
+
+
+def is_available():
+    return {xpu!r} and os.environ.get({env!r}) == "1"
+"""
+
+
+def fake_torch_files(version: str) -> dict[str, str]:
+    """The modules of the fake torch: ``torch.__version__`` as before, plus ``torch.version``,
+    ``torch.cuda`` and ``torch.xpu`` that play the machine the environment variables describe."""
+    local = Version(version).local or ""
+    cuda = f"{local[2:-1]}.{local[-1]}" if re.fullmatch(r"cu\d+", local) else None
+    hip = local[len("rocm"):] if local.startswith("rocm") else None
+    return {
+        "torch/__init__.py": f'__version__ = "{Version(version)}"\nfrom torch import cuda, version, xpu\n',
+        "torch/version.py": _FAKE_TORCH_VERSION.format(version=str(Version(version)), cuda=cuda, hip=hip),
+        "torch/cuda.py": _FAKE_TORCH_CUDA.replace("${gpus}", FAKE_GPUS_ENV).replace("${arch}", FAKE_ARCH_ENV).format(
+            archs=FAKE_ARCH_LISTS.get(local, ""), gpus=FAKE_GPUS_ENV, arch=FAKE_ARCH_ENV
+        ),
+        "torch/xpu.py": _FAKE_TORCH_XPU.format(xpu=local == "xpu", env=FAKE_XPU_ENV),
+    }
+
+
 def _marked(reqs: Iterable[str], marker: str) -> tuple[str, ...]:
     return tuple(f"{req}; {marker}" for req in reqs)
 
@@ -373,7 +465,7 @@ def _cpu() -> list[Dist]:
 
 
 def _cuda_and_friends() -> list[Dist]:
-    cu124, cu126, cu128 = (pytorch_index(v) for v in ("cu124", "cu126", "cu128"))
+    cu124, cu126, cu128, cu130 = (pytorch_index(v) for v in ("cu124", "cu126", "cu128", "cu130"))
     rocm, xpu = pytorch_index("rocm6.4"), pytorch_index("xpu")
     return [
         # -- cu124 ---------------------------------------------------------
@@ -394,6 +486,9 @@ def _cuda_and_friends() -> list[Dist]:
         Dist(cu128, "torch", "2.9.1+cu128", NO_MAC, torch_gpu_requires("cu128-2.9", "triton==3.5.1"), ">=3.10"),
         Dist(cu128, "torchvision", "0.23.0+cu128", X86_WIN, ("torch==2.8.0",), ">=3.9"),
         Dist(cu128, "torchvision", "0.24.1+cu128", NO_MAC, ("torch==2.9.1",), ">=3.10"),
+        # -- cu130 (torch 2.9 has it; its wheels require CUDA 13 libraries) ---
+        Dist(cu130, "torch", "2.9.1+cu130", NO_MAC, torch_gpu_requires("cu13", "triton==3.5.1", LINUX), ">=3.10"),
+        Dist(cu130, "torchvision", "0.24.1+cu130", NO_MAC, ("torch==2.9.1",), ">=3.10"),
         # -- rocm6.4 (index dir "rocm6.4"; uvtorch's extra is "rocm6-4") -----
         Dist(rocm, "torch", "2.9.1+rocm6.4", ("linux-x86_64",), ("filelock", f"pytorch-triton-rocm==3.5.1; {LINUX_X86}"), ">=3.10"),
         Dist(rocm, "pytorch-triton-rocm", "3.5.1", ("linux-x86_64",)),  # only on this index
@@ -544,6 +639,7 @@ def build_universe(
                 dist.requires_dist,
                 dist.requires_python,
                 provides_extra=dist.provides_extra,
+                module_files=fake_torch_files(dist.version) if dist.name == "torch" else None,
             )
     for index, paths in (extra_files or {}).items():
         (root / index).mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import tomlkit
 from packaging.version import Version
 
 from uvtorch.errors import UvtorchWarning
@@ -181,6 +180,8 @@ def _merge_overlay(releases: list[Release], families: Mapping[str, Any]) -> list
     path = overlay_path()
     if not path.is_file():
         return releases
+    import tomlkit  # imported when used: `uvtorch which` never needs it (start-up time)
+
     by_minor = {str(r.minor): r for r in releases}
     try:
         overlay = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
@@ -219,6 +220,8 @@ def read_data(name: str) -> dict[str, Any]:
         import tomllib
 
         return tomllib.loads(text)
+    import tomlkit
+
     return tomlkit.parse(text).unwrap()  # Python 3.10
 
 

@@ -55,6 +55,41 @@ examples:
       remove a build without changing torch
 """
 
+SYNC_HELP = """\
+usage: uvtorch sync [--extra ID] [--verify] [UV-SYNC-ARGS...]
+
+Choose the project's extra that this machine can run (NVIDIA driver and every GPU's compute
+capability, AMD, Intel, Apple silicon, a container image's torch), print one line saying which
+and why, and run `uv sync --extra <it> UV-SYNC-ARGS...` with uv's arguments unchanged; uv's
+exit code is passed back.
+
+  --extra ID   use this extra (wins over UVTORCH_EXTRA, which wins over detection)
+  --verify     after the sync, run `uvtorch verify`: can this torch use this machine's GPU?
+
+examples:
+  uvtorch sync                      e.g. `uv sync --extra cu130` on an H100 with driver 580
+  uvtorch sync --frozen --verify    the lock as it is, then prove torch can use the GPU
+  UVTORCH_EXTRA=cpu uvtorch sync    pin this machine's choice without editing the project
+"""
+
+RUN_HELP = """\
+usage: uvtorch run [--extra ID] [UV-RUN-ARGS...] [--] COMMAND [ARGS...]
+
+Choose the extra as `uvtorch sync` does, print one line saying which and why, and run
+`uv run --extra <it> UV-RUN-ARGS... COMMAND ARGS...`. Everything from COMMAND on is passed to
+the command untouched; uv's exit code is passed back.
+
+examples:
+  uvtorch run python -c "import torch; print(torch.__version__)"
+  uvtorch run --frozen -- pytest -q
+  uvtorch run --extra cpu python train.py --extra-flag-of-the-script
+"""
+
+PASSTHROUGH_HELP = {
+    "sync": ("install the project's extra that this machine runs (uv sync --extra X)", SYNC_HELP),
+    "run": ("run a command with the extra this machine runs (uv run --extra X)", RUN_HELP),
+}
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one paragraph and exit code 2."""
@@ -254,6 +289,30 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         matrix.add_argument("--index-url", metavar="URL",
                             help="with --refresh: the base of the PyTorch indexes (default: "
                             "https://download.pytorch.org/whl)")
+    for name, (summary, text) in PASSTHROUGH_HELP.items():  # parsed by _run_passthrough
+        commands.add_parser(name, help=summary, description=text, add_help=False)
+    which = commands.add_parser(
+        "which",
+        help="print the project's extra that this machine should install",
+        description="Print the name of the extra `uvtorch sync` would install on this machine "
+        "(for `uv sync --extra \"$(uvtorch which)\"` in scripts and Dockerfiles). Precedence: "
+        "--extra, then the UVTORCH_EXTRA environment variable, then detection.",
+    )
+    verify = commands.add_parser(
+        "verify",
+        help="check that the synced torch can use this machine's GPU",
+        description="Run the project's environment once and report torch's version and build, "
+        "torch.version.cuda/hip, XPU, whether torch sees the GPU and whether every GPU's compute "
+        "capability is in torch.cuda.get_arch_list(). Exit code 1, with the fix, when the "
+        "installed torch cannot use this machine's GPU; 0 on a machine without one.",
+    )
+    if wanted in ("which", "verify"):  # arguments only for the command being run
+        for sub in (which, verify):
+            sub.add_argument("--json", action="store_true", help="print JSON with the reasoning")
+            sub.add_argument("--project", "--directory", dest="directory", metavar="DIR",
+                             help="the project (default: the one at or above the current folder)")
+        which.add_argument("--extra", metavar="ID",
+                           help="the extra to use (wins over UVTORCH_EXTRA and detection)")
     init = commands.add_parser(
         "init",
         help="create a new PyTorch project",
@@ -324,7 +383,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         init.add_argument("--force", action="store_true", help="overwrite existing files")
         _trust_flag(init, "run the python_executable that a template's presets or the "
                     "--answers file name (-a system)")
-    for command in (parser, detect, check, add, upgrade, matrix, init):
+    for command in (parser, detect, check, add, upgrade, matrix, which, verify, init):
         command.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
             help="on an internal error, show the traceback (as UVTORCH_TRACEBACK=1 does)",
@@ -949,10 +1008,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args_list: list[str]) -> int:
     wanted = next((a for a in args_list if not a.startswith("-")), None)
-    parser = _parser(wanted)
     if "uvtorch.write" in sys.modules:  # what an earlier main() in this process wrote
         sys.modules["uvtorch.write"].written.clear()
     try:
+        if wanted in PASSTHROUGH_HELP and args_list[0] == wanted:
+            # uv's arguments pass through unchanged: argparse would reorder or reject them.
+            from uvtorch.cli_sync import run_passthrough
+
+            return run_passthrough(wanted, args_list[1:])
+        parser = _parser(wanted)
         args = parser.parse_args(args_list)
         if args.command is None:
             parser.print_help()
@@ -967,6 +1031,10 @@ def _main(args_list: list[str]) -> int:
             return _run_add(args)
         if args.command == "upgrade":
             return _run_upgrade(args)
+        if args.command in ("which", "verify"):
+            from uvtorch.cli_sync import run_verify, run_which
+
+            return run_which(args) if args.command == "which" else run_verify(args)
         return _init(args)
     except UvtorchError as exc:
         text = f"uvtorch: {exc.label}: {exc.message}"

@@ -1178,6 +1178,21 @@ def _alternative(
     return unchecked
 
 
+def assess_cuda_build(
+    detection: Detection, variant: str, torch_minor: str | None, cuda: CudaData | None = None
+) -> Candidate:
+    """Can this machine's driver run `variant` of torch `torch_minor`, and do its wheels carry
+    code for every GPU? For callers that choose among a project's own builds (`uvtorch sync`);
+    the same rules as `choose`. `torch_minor=None`: the wheels' architectures are not known."""
+    cuda = cuda if cuda is not None else load_cuda()
+    caps = sorted({g.compute_capability for g in detection.gpus if g.compute_capability})
+    partial = any(g.compute_capability is None for g in detection.gpus)
+    return _assess_cuda(
+        variant, torch_minor or "", detection.platform or "", detection.driver or "0", caps,
+        partial, cuda,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------

@@ -230,9 +230,10 @@ def _kernel_settings(uv: Table, plan: Plan) -> None:
     variables = tomlkit.table()
     _comment_lines(
         variables,
-        "Target GPUs of each kernel build (edit them, then `uv sync --reinstall-package NAME` "
-        "rebuilds); MAX_JOBS bounds parallel compiler jobs, each of which can take several GB "
-        "of RAM.",
+        "Target GPUs of each kernel build (edit them, then `uvtorch sync --reinstall-package "
+        "NAME` or `uv sync --extra ID --reinstall-package NAME` rebuilds; without --extra, "
+        "uv sync would uninstall torch); MAX_JOBS bounds parallel compiler jobs, each of which "
+        "can take several GB of RAM.",
     )
     for build in plan.kernels:
         if build.variables:
