@@ -91,6 +91,65 @@ PASSTHROUGH_HELP = {
 }
 
 
+DETECT_EPILOG = """\
+examples:
+  uvtorch detect
+      the driver, GPUs and their compute capability, and the build to use
+  uvtorch detect --json | jq .choice
+      the same, for scripts
+  UV_CUDA_DRIVER_VERSION=550.54.14 uvtorch detect --torch 2.14
+      what a machine with that driver would get for torch 2.14
+"""
+
+ADD_EPILOG = """\
+examples:
+  uvtorch add -a cu130
+      give the project in . a cu130 extra (sources, index, conflict entry)
+  uvtorch add demo --package torchvision --package ultralytics
+      add a companion matched to torch and a dependent to every accelerator extra
+  uvtorch add demo -k flash-attn --gpu h100
+      a kernel built against each CUDA extra's torch, for H100s
+  uvtorch add demo --index-url https://mirror.example.com/whl --dry-run
+      show how moving to a mirror would change the index URLs
+"""
+
+MATRIX_EPILOG = """\
+examples:
+  uvtorch matrix --torch '>=2.12'
+      the builds of torch 2.12 and newer, with platforms and companions
+  uvtorch matrix -a cu130 --platform linux-aarch64 --json
+      which releases have cu130 wheels for Linux aarch64
+  uvtorch matrix --refresh --index-url https://mirror.example.com/whl
+      re-read the builds from a mirror into the user cache
+"""
+
+WHICH_EPILOG = """\
+examples:
+  uvtorch which
+      e.g. cu130 on an H100 with driver 580, cpu on a laptop
+  uv sync --extra "$(uvtorch which)"
+      in a Dockerfile or CI script, without uvtorch sync
+  uvtorch which --json
+      the choice with the reasoning and the project's extras
+"""
+
+VERIFY_EPILOG = """\
+examples:
+  uvtorch verify
+      after a sync: can this torch use this machine's GPUs? (exit 1 with the fix if not)
+  uvtorch verify --json
+      the same, for scripts
+"""
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions wrapped to the terminal, epilogs (the examples) kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return super()._fill_text(text, width, indent)
+        return argparse.HelpFormatter._fill_text(self, text, width, indent)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one paragraph and exit code 2."""
 
@@ -176,6 +235,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         "capability, ROCm, Intel GPU, Apple silicon, a torch already importable) and the "
         "accelerator id to use with `uvtorch init -a`. Unlike uv's --torch-backend=auto, the "
         "choice also checks that the build's wheels carry code for every GPU.",
+        epilog=DETECT_EPILOG,
+        formatter_class=_Help,
     )
     if wanted == "detect":  # arguments only for the command being run
         detect.add_argument("--json", action="store_true", help="print a stable JSON report")
@@ -225,6 +286,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         "in place: only the missing lines are added, every comment and unrelated table stays; "
         ".uvtorch.toml is updated when present. A change that cannot be made is refused with "
         "the flag that would allow it.",
+        epilog=ADD_EPILOG,
+        formatter_class=_Help,
     )
     if wanted == "add":  # arguments only for the command being run
         add.add_argument("directory", nargs="?", default=".", metavar="DIR")
@@ -253,7 +316,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         "managed line you edited by hand is kept and reported (--force takes uvtorch's). "
         "Prints the diff, then runs `uv lock` when uv is on PATH.",
         epilog=UPGRADE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Help,
     )
     if wanted == "upgrade":  # arguments only for the command being run
         upgrade.add_argument("directory", nargs="?", default=".", metavar="DIR")
@@ -277,6 +340,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         "its Python range and matching companion versions. --refresh reads a PyTorch-style "
         "index (the real one or a company mirror) and keeps what it finds in the user's cache, "
         "so a newer torch release works without a uvtorch release.",
+        epilog=MATRIX_EPILOG,
+        formatter_class=_Help,
     )
     if wanted == "matrix":  # arguments only for the command being run
         matrix.add_argument("--torch", metavar="SPEC", help="only releases matching, e.g. '>=2.12'")
@@ -297,6 +362,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         description="Print the name of the extra `uvtorch sync` would install on this machine "
         "(for `uv sync --extra \"$(uvtorch which)\"` in scripts and Dockerfiles). Precedence: "
         "--extra, then the UVTORCH_EXTRA environment variable, then detection.",
+        epilog=WHICH_EPILOG,
+        formatter_class=_Help,
     )
     verify = commands.add_parser(
         "verify",
@@ -305,6 +372,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         "torch.version.cuda/hip, XPU, whether torch sees the GPU and whether every GPU's compute "
         "capability is in torch.cuda.get_arch_list(). Exit code 1, with the fix, when the "
         "installed torch cannot use this machine's GPU; 0 on a machine without one.",
+        epilog=VERIFY_EPILOG,
+        formatter_class=_Help,
     )
     if wanted in ("which", "verify"):  # arguments only for the command being run
         for sub in (which, verify):
@@ -319,7 +388,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         description="Create a new project: pyproject.toml with one extra per accelerator, "
         "README.md, .gitignore, src/<package>/__init__.py and .uvtorch.toml (the answers).",
         epilog=INIT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Help,
     )
     if wanted == "init":  # arguments only for the command being run
         init.add_argument(
@@ -387,6 +456,19 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
             help="on an internal error, show the traceback (as UVTORCH_TRACEBACK=1 does)",
+        )
+        command.add_argument(
+            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+            help="print only results and errors: no notes, file lists, diffs or next steps",
+        )
+        command.add_argument(
+            "--color", choices=("auto", "always", "never"), default=argparse.SUPPRESS,
+            metavar="WHEN", help="colour error and warning labels: auto (on a terminal, unless "
+            "NO_COLOR is set), always or never",
+        )
+        command.add_argument(
+            "--no-progress", action="store_true", default=argparse.SUPPRESS,
+            help="never draw progress (also UV_NO_PROGRESS=1)",
         )
     return parser
 
@@ -749,8 +831,10 @@ def _run_matrix(args: argparse.Namespace) -> int:
 
 
 def _progress() -> Callable[[str], None] | None:
-    """A one-line progress report on stderr, only when it is a terminal."""
-    if not sys.stderr.isatty():
+    """A one-line progress report on stderr, only when it is a terminal (and not --no-progress)."""
+    from uvtorch.console import show_progress
+
+    if not show_progress(sys.stderr):
         return None
 
     def show(text: str) -> None:
@@ -761,7 +845,9 @@ def _progress() -> Callable[[str], None] | None:
 
 
 def _progress_done() -> None:
-    if sys.stderr.isatty():
+    from uvtorch.console import show_progress
+
+    if show_progress(sys.stderr):
         sys.stderr.write("\r\x1b[K")
         sys.stderr.flush()
 
@@ -974,7 +1060,9 @@ def _init(args: argparse.Namespace) -> int:
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
-    print(f"uvtorch: warning: {message}", file=sys.stderr)
+    from uvtorch.console import label
+
+    print(f"uvtorch: {label('warning', sys.stderr)}: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1021,23 +1109,25 @@ def _main(args_list: list[str]) -> int:
         if args.command is None:
             parser.print_help()
             return USAGE
-        if args.command == "detect":
-            return _run_detect(args)
-        if args.command == "check":
-            return _run_check(args)
-        if args.command == "matrix":
-            return _run_matrix(args)
-        if args.command == "add":
-            return _run_add(args)
-        if args.command == "upgrade":
-            return _run_upgrade(args)
-        if args.command in ("which", "verify"):
-            from uvtorch.cli_sync import run_verify, run_which
+        from uvtorch.console import configure
 
-            return run_which(args) if args.command == "which" else run_verify(args)
-        return _init(args)
+        configure(quiet=getattr(args, "quiet", False), color=getattr(args, "color", "auto"),
+                  progress=not getattr(args, "no_progress", False))
+        if getattr(args, "quiet", False) and args.command in _QUIET_COMMANDS and not getattr(
+            args, "dry_run", False
+        ):
+            import contextlib
+            import os
+
+            # What these commands print is a report of what they did; errors and warnings
+            # go to stderr and stay.
+            with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+                return _dispatch(args)
+        return _dispatch(args)
     except UvtorchError as exc:
-        text = f"uvtorch: {exc.label}: {exc.message}"
+        from uvtorch.console import label
+
+        text = f"uvtorch: {label(exc.label, sys.stderr)}: {exc.message}"
         if exc.hint:
             text += f" {exc.hint}"
         print(text, file=sys.stderr)
@@ -1055,3 +1145,25 @@ def _main(args_list: list[str]) -> int:
     except EOFError:  # the terminal closed while a question was waiting
         print("uvtorch: input ended; nothing was written.", file=sys.stderr)
         return 130
+
+
+_QUIET_COMMANDS = ("init", "add", "upgrade")  # -q: their stdout reports, it is not a result
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the parsed command."""
+    if args.command == "detect":
+        return _run_detect(args)
+    if args.command == "check":
+        return _run_check(args)
+    if args.command == "matrix":
+        return _run_matrix(args)
+    if args.command == "add":
+        return _run_add(args)
+    if args.command == "upgrade":
+        return _run_upgrade(args)
+    if args.command in ("which", "verify"):
+        from uvtorch.cli_sync import run_verify, run_which
+
+        return run_which(args) if args.command == "which" else run_verify(args)
+    return _init(args)
