@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import unquote
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -294,23 +295,48 @@ def predict(project: ProjectModel, catalog: Catalog) -> Routing:
     return Routing(all_installs, plats, required_platforms(project), MappingProxyType(cells))
 
 
-def active_requirements(project: ProjectModel, inst: Install, env: Mapping[str, str]) -> list[Req]:
-    out = []
+def in_conflict_set(project: ProjectModel, member: str) -> bool:
+    return any(member in {i.install for i in items if i.package in (None, project.name)}
+               for items in project.conflicts)
+
+
+def fork_members(project: ProjectModel, inst: Install) -> tuple[str, ...]:
+    """The extras and groups resolved together with `inst`: its own, plus every one in no
+    conflict set. uv forks the resolution only on declared conflicts (one fork per member,
+    and one with none of them: see any uv.lock's resolution-markers), so an extra in no
+    conflict set shares its fork, and its index pins, with every install
+    (crates/uv-resolver/src/resolver/mod.rs, conflict forking; tests/test_model_uv.py
+    `base-and-extra` shows a plain `uv sync` getting the cpu extra's torch)."""
+    own = {f"extra:{e}" for e in inst.extras} | {f"group:{g}" for g in inst.groups}
+    every = [f"extra:{e}" for e in project.optional] + [f"group:{g}" for g in project.groups]
+    return tuple(m for m in every if m in own or not in_conflict_set(project, m))
+
+
+def _requirements_of(project: ProjectModel, members: Iterable[str]) -> list[Req]:
     reqs: list[Req] = list(project.dependencies)
-    for extra in sorted(inst.extras):
-        reqs += project.optional.get(extra, ())
-    for group in sorted(inst.groups):
-        reqs += project.groups.get(group, ())
-    for req in reqs:
-        active = inst.extras | ({req.origin[6:]} if req.origin.startswith("extra:") else set())
-        if holds(req.marker, env, frozenset(active)):
-            out.append(req)
-    return out
+    for member in members:
+        kind, _, name = member.partition(":")
+        reqs += (project.optional if kind == "extra" else project.groups).get(name, ())
+    return reqs
+
+
+def _holds_for(req: Req, env: Mapping[str, str], extras: frozenset[str]) -> bool:
+    active = extras | ({req.origin[6:]} if req.origin.startswith("extra:") else set())
+    return holds(req.marker, env, frozenset(active))
+
+
+def active_requirements(project: ProjectModel, inst: Install, env: Mapping[str, str]) -> list[Req]:
+    """The requirements `inst` installs on `env` (base, its extras, its groups)."""
+    members = [f"extra:{e}" for e in sorted(inst.extras)] + [
+        f"group:{g}" for g in sorted(inst.groups)]
+    return [r for r in _requirements_of(project, members) if _holds_for(r, env, inst.extras)]
 
 
 def _predict_cell(project: ProjectModel, catalog: Catalog, inst: Install, pid: str,
                   env: Mapping[str, str], names: tuple[PackageName, ...]) -> dict[PackageName, Build]:
     reqs = active_requirements(project, inst, env)
+    fork = [r for r in _requirements_of(project, fork_members(project, inst))
+            if _holds_for(r, env, inst.extras)]
     direct: dict[PackageName, list[Req]] = {}
     for req in reqs:
         direct.setdefault(req.name, []).append(req)
@@ -324,11 +350,40 @@ def _predict_cell(project: ProjectModel, catalog: Catalog, inst: Install, pid: s
             pulled.setdefault(TORCH, req.name)
     out: dict[PackageName, Build] = {}
     for name in names:
-        if name in direct:
-            out[name] = _route_package(project, catalog, name, direct[name], inst, pid, env, None)
-        elif name in pulled:
-            out[name] = _route_package(project, catalog, name, [], inst, pid, env, pulled[name])
-    return out
+        if name in direct or name in pulled:
+            in_fork = [r for r in fork if r.name == name]
+            out[name] = _route_package(project, catalog, name, in_fork, inst, pid, env,
+                                       None if name in direct else pulled[name])
+    return _with_companion_versions(catalog, out, pid)
+
+
+def _with_companion_versions(catalog: Catalog, builds: dict[PackageName, Build],
+                             pid: str) -> dict[PackageName, Build]:
+    """A companion's version is the one made for torch's release (catalog companions)."""
+    from dataclasses import replace
+
+    torch = builds.get(TORCH)
+    if torch is None or torch.version is None:
+        return builds
+    try:
+        base = Version(Version(torch.version).base_version)
+    except InvalidVersion:
+        return builds
+    release = next((r for r in catalog.releases if base in r.patches), None)
+    if release is None:
+        return builds
+    for name, build in builds.items():
+        companion = release.companions.get(name, {}).get(base)
+        if name == TORCH or companion is None or build.kind not in (INDEX, DEFAULT):
+            continue
+        local = None
+        if build.kind == INDEX and build.variant and not _plain_version(catalog, build.variant, pid):
+            local = build.variant
+        version = f"{companion}+{local}" if local else str(companion)
+        where = f"{build.variant} index" if build.kind == INDEX else (
+            f"PyPI ({release.pypi.get(pid, 'unknown')})")
+        builds[name] = replace(build, version=version, label=f"{version} {where}")
+    return builds
 
 
 def _applicable(source: Source, req: Req) -> bool:
@@ -340,6 +395,10 @@ def _applicable(source: Source, req: Req) -> bool:
     return True
 
 
+def _scoped_extras(req: Req) -> set[str]:
+    return {req.origin} if req.origin.startswith("extra:") else set()
+
+
 def _route_package(project: ProjectModel, catalog: Catalog, name: PackageName, reqs: list[Req],
                    inst: Install, pid: str, env: Mapping[str, str],
                    via: PackageName | None) -> Build:
@@ -349,6 +408,7 @@ def _route_package(project: ProjectModel, catalog: Catalog, name: PackageName, r
             chosen.append((req, Source(name, url=req.url, table=f"requirement {req.text}")))
             continue
         active = inst.extras | ({req.origin[6:]} if req.origin.startswith("extra:") else set())
+        active |= {m[6:] for m in _scoped_extras(req)}
         for source in project.sources_of(name):
             if _applicable(source, req) and holds(source.marker, env, frozenset(active)):
                 chosen.append((req, source))
@@ -549,7 +609,7 @@ def _wheel_fits(filename: str, pid: str) -> bool:
 
 def _from_url(name: PackageName, url: str, pid: str, source: str,
               common: dict[str, Any]) -> Build:
-    filename = url.rstrip("/").rsplit("/", 1)[-1].split("#")[0]
+    filename = unquote(url.rstrip("/").rsplit("/", 1)[-1].split("#")[0])
     version = None
     try:
         version = str(parse_wheel_filename(filename)[1])
@@ -666,7 +726,7 @@ def _pick(candidates: list[LockPackage], edge: LockDependency,
 def _locked_build(catalog: Catalog, package: LockPackage, via: PackageName | None,
                   pid: str) -> Build:
     common: dict[str, Any] = dict(package=package.name, via=via, version=package.version)
-    wheels = [w.rsplit("/", 1)[-1] for w in package.wheels]
+    wheels = [unquote(w.rsplit("/", 1)[-1]) for w in package.wheels]
     fits = not wheels or any(_wheel_fits(w, pid) for w in wheels)
     registry = package.source.get("registry")
     if registry is not None:
