@@ -1,0 +1,58 @@
+"""Silencing findings from inside pyproject.toml, two ways:
+
+- `[tool.uvtorch.check] ignore = ["UT005", "index-not-explicit"]`: the project never wants
+  those rules (codes, names or code prefixes, as `--ignore` takes);
+- a trailing `# uvtorch: ignore[UT005]` (or `ignore[UT005, UT006]`, or bare
+  `# uvtorch: ignore` for every rule) on the line a finding points at (the line `check`
+  prints), like ruff's `# noqa`.
+
+A selector that names no rule is a usage error, so a typo never silences silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from uvtorch.checks.registry import Finding, UnknownRule, resolve
+from uvtorch.errors import UsageError
+
+_COMMENT = re.compile(r"#\s*uvtorch:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+
+
+def configured_ignores(pyproject: Mapping[str, Any]) -> set[str]:
+    """The codes `[tool.uvtorch.check] ignore` silences."""
+    raw = pyproject.get("tool", {}).get("uvtorch", {}).get("check", {}).get("ignore", [])
+    if isinstance(raw, str) or not isinstance(raw, list):
+        raw = [raw]
+    try:
+        return resolve(str(x) for x in raw)
+    except UnknownRule as exc:
+        raise UsageError(
+            f"[tool.uvtorch.check] ignore names no rule: {exc}.",
+            "Use a code (UT005) or name (platform-gets-other-build); uvtorch check "
+            "--list-rules lists them.",
+        ) from None
+
+
+def inline_ignores(line: str) -> set[str] | None:
+    """The codes a `# uvtorch: ignore[...]` comment on `line` silences (None: no comment;
+    every code for a bare `ignore`)."""
+    match = _COMMENT.search(line)
+    if match is None:
+        return None
+    if match.group(1) is None:
+        return resolve(["ALL"])
+    try:
+        return resolve(x for x in match.group(1).split(","))
+    except UnknownRule as exc:
+        raise UsageError(
+            f"`# uvtorch: ignore[...]` names no rule: {exc}.",
+            "Use codes such as # uvtorch: ignore[UT005]; uvtorch check --list-rules lists them.",
+        ) from None
+
+
+def silenced_inline(finding: Finding, line_text: str) -> bool:
+    codes = inline_ignores(line_text)
+    return codes is not None and finding.code in codes
