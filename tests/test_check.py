@@ -37,10 +37,29 @@ def ids(folder: Path) -> set[str]:
 OLD_LABELLED = sorted(p.parent.name for p in CORPUS.glob("*/expected.toml"))
 
 
+# Old labels the routing model answers otherwise, each with the uv behaviour that decides it.
+OLD_LABELS_OVERRULED = {
+    # cu12 is in no conflict set, so uv resolves it in every fork and its index pin reaches the
+    # base requirement: a plain `uv sync` gets the cu128 build, not PyPI's (uv 0.13.9 on the
+    # fake index: tests/test_model_uv.py, project `base-and-extra`).
+    ("mjlab", "base-install-pulls-pypi-torch"),
+    # `uv lock` fails first on the two index pins (extras-without-conflicts, reported); no
+    # platform can be judged until the lock resolves.
+    ("nanochat-extras-no-conflicts", "platform-gets-other-build"),
+    # The cpu/gpu aliases get PyPI's torch because uv routes requirements reached through a
+    # self-reference as unscoped (tests/test_model_uv.py, project `alias`): reported as
+    # extra-alias-not-routed, the rule for exactly that.
+    ("sleap-nn-alias-extras", "accelerator-extra-without-source"),
+}
+
+
 @pytest.mark.parametrize("entry", OLD_LABELLED)
 def test_real_world_projects_get_the_expected_findings(entry: str) -> None:
+    """Every old label is still found (at the severity the model now gives it); new findings
+    are the corpus benchmark's to score (benchmarks/check_corpus.py)."""
     expected = {OLD_IDS[i] for i in loads((CORPUS / entry / "expected.toml").read_text())["findings"]}
-    assert ids(CORPUS / entry) & set(OLD_IDS.values()) == expected
+    expected -= {name for e, name in OLD_LABELS_OVERRULED if e == entry}
+    assert expected <= ids(CORPUS / entry)
 
 
 def test_the_torch_2_6_cu126_lock_in_the_corpus_is_caught() -> None:

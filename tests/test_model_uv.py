@@ -114,9 +114,30 @@ cpu = ["torch>=2.9,<2.10"]
 [tool.uv.sources]
 torch = { index = "pytorch-cpu", extra = "cpu" }
 """ + INDEXES,
+    # Alias extras: `--extra gpu` turns on torch-cu128 through a self-reference, but uv routes
+    # its torch as unscoped: PyPI's build (a package, so uv can read its own extras).
+    "alias": HEAD + """
+dependencies = []
+[project.optional-dependencies]
+torch-cpu = ["torch>=2.9,<2.10"]
+torch-cu128 = ["torch>=2.9,<2.10"]
+cpu = ["demo[torch-cpu]"]
+gpu = ["demo[torch-cu128]"]
+[build-system]
+requires = ["uv_build>=0.13,<0.14"]
+build-backend = "uv_build"
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "gpu" }, { extra = "torch-cpu" }, { extra = "torch-cu128" }]]
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "torch-cpu" },
+  { index = "pytorch-cu128", extra = "torch-cu128", marker = "sys_platform != 'darwin'" },
+]
+""" + INDEXES,
 }
 
 INSTALLS = {
+    "alias": ["base", "extra:cpu", "extra:gpu", "extra:torch-cpu", "extra:torch-cu128"],
     "guide": ["base", "extra:cpu", "extra:cu128"],
     "group-source": ["base", "group:cpu", "group:cu128"],
     "non-explicit": ["base"],
@@ -129,6 +150,8 @@ INSTALLS = {
 
 def write_project(folder: Path, name: str, index: FakeIndex) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "src" / "demo").mkdir(parents=True, exist_ok=True)
+    (folder / "src" / "demo" / "__init__.py").write_text("")
     text = PROJECTS[name].replace("{cpu}", index.index_url("cpu")).replace(
         "{cu128}", index.index_url("cu128"))
     (folder / "pyproject.toml").write_text(text)
@@ -214,7 +237,7 @@ def exported_torch(folder: Path, install: str, pid: str, env: dict[str, str]) ->
     return found
 
 
-@pytest.mark.parametrize("name", ["guide", "marker-gated", "amd64", "dependent-in-base"])
+@pytest.mark.parametrize("name", ["guide", "marker-gated", "amd64", "dependent-in-base", "alias"])
 def test_prediction_equals_uv_export_per_platform(
     name: str, locked: dict[str, Path], uv_env_module: dict[str, str]
 ) -> None:

@@ -183,6 +183,12 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "--strict", action="store_true", help="warnings count for the exit code too",
         )
         check.add_argument(
+            "--explain", action="store_true",
+            help="first print the routing table: for each install (uv sync, --extra X, "
+            "--group G) and target platform, which torch build it gets (* a companion "
+            "disagrees, ! uv fails); JSON output always carries it under \"routing\"",
+        )
+        check.add_argument(
             "--rule", metavar="CODE",
             help="print the documentation of one rule (a code or name; `all`: list them) and exit",
         )
@@ -413,8 +419,9 @@ def _run_check(args: argparse.Namespace) -> int:
     # environment is compared only when --python-executable names the image's interpreter.
     from uvtorch.system import SYSTEM
 
-    combined = SYSTEM in project.data.get("project", {}).get("optional-dependencies", {})
-    if project.data.get("tool", {}).get("uvtorch", {}).get("system") and (
+    model = ctx.model
+    combined = SYSTEM in model.project.optional
+    if model.project.uvtorch.get("system") and (
         args.python_executable or not combined
     ):
         from uvtorch.imagetorch import probe
@@ -487,8 +494,10 @@ def _run_check(args: argparse.Namespace) -> int:
             silenced += 1
             continue
         located.append(where)
+    from uvtorch.model import explain
+
     if fmt == "json":
-        print(output.render_json(located))
+        print(output.render_json(located, {"routing": explain.render_json(model.routing)}))
     elif fmt == "github":
         rendered = output.render_github(located)
         if rendered:
@@ -496,6 +505,8 @@ def _run_check(args: argparse.Namespace) -> int:
     elif fmt == "sarif":
         print(output.render_sarif(located, all_rules()))
     else:
+        if args.explain:
+            print(explain.render_text(model.routing) + "\n")
         print(output.render_text(located, os.fspath(folder), silenced))
     failing = {"error", "warning"} if args.strict else {"error"}
     return 1 if any(x.finding.severity in failing for x in located) else 0

@@ -25,4 +25,5 @@ CODES: dict[str, str] = {
     "UT020": "lock-system-extra-pulls-torch",
     "UT021": "system-torch-mismatch",
     "UT022": "lock-other-host",
+    "UT023": "invalid-project-table",
 }

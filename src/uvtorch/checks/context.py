@@ -19,5 +19,13 @@ def context_of(project: Project) -> CheckContext:
 def load_context(
     folder: Path, catalog: Catalog, environment: Mapping[str, str] | None = None
 ) -> CheckContext:
-    """Read `folder`'s pyproject.toml (and uv.lock) into a context for the rules."""
-    return context_of(read_project(folder, catalog, environment))
+    """Read `folder`'s pyproject.toml (and uv.lock) into a context for the rules.
+
+    The validating model reads first: a file that is not a regular file, not UTF-8 or not
+    TOML stops here (UnreadableProject, exit 2) before anything else opens it."""
+    from uvtorch.model import load_model
+
+    model = load_model(folder, catalog)
+    ctx = context_of(read_project(folder, catalog, environment))
+    ctx.model = model
+    return ctx

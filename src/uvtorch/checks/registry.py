@@ -103,14 +103,20 @@ RULE_MODULES: list[str] = [
     "uvtorch.checks.rules",
     "uvtorch.checks.lock_rules",
     "uvtorch.checks.pending",
+    "uvtorch.checks.rules_routing",
 ]
+# Rules that read only the validated model; the others read the raw tables and are skipped
+# while the model reports wrong-typed values (invalid-project-table says what to fix first).
+MODEL_MODULES = frozenset({"uvtorch.checks.rules_routing"})
 _loaded = False
 
 
 def rule(
-    code: str, name: str, severity: Severity, summary: str, *, placeholder: bool = False
+    code: str, name: str, severity: Severity, summary: str, *, placeholder: bool = False,
+    replace: bool = False,
 ) -> Callable[[Check], Check]:
-    """Register the decorated function as the check of rule `code`/`name`."""
+    """Register the decorated function as the check of rule `code`/`name`; `replace` lets a
+    routing-model rule take the place of the ported rule of the same code."""
     if CODES.get(code) != name:
         raise ValueError(f"rule {code} {name!r} is not in uvtorch.checks.codes.CODES")
     if severity not in SEVERITIES:
@@ -121,7 +127,7 @@ def rule(
         missing = [s for s in DOC_SECTIONS if f"## {s}" not in doc]
         if missing:
             raise ValueError(f"rule {code} {name}: its docstring lacks {', '.join(missing)}")
-        if code in _RULES and code not in _PLACEHOLDERS:
+        if code in _RULES and code not in _PLACEHOLDERS and not replace:
             if placeholder:
                 return check  # the real rule is already there
             raise ValueError(f"rule {code} {name} is registered twice")
@@ -208,8 +214,13 @@ def run(
     chosen -= resolve(ignore)
     seen: set[Finding] = set()
     out: list[Finding] = []
+    model_project = getattr(ctx.model, "project", None)
+    malformed = bool(getattr(model_project, "problems", ())) or bool(
+        getattr(model_project, "lock_problems", ()))
     for rule_ in all_rules():
         if rule_.code not in chosen:
+            continue
+        if malformed and rule_.check.__module__ not in MODEL_MODULES:
             continue
         for finding in rule_.check(ctx):
             if finding not in seen:

@@ -14,6 +14,7 @@ from uvtorch.model.routing import Routing, predict, route
 @dataclass(frozen=True)
 class Model:
     project: ProjectModel
+    catalog: Catalog
     routing: Routing  # from uv.lock when it locks the project, else predicted
     predicted: Routing  # always from pyproject.toml
 
@@ -23,4 +24,4 @@ def load_model(root: Path, catalog: Catalog) -> Model:
     project = read_project(root)
     predicted = predict(project, catalog)
     routing = route(project, catalog) if project.lock is not None else predicted
-    return Model(project, routing, predicted)
+    return Model(project, catalog, routing, predicted)

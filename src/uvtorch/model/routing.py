@@ -105,6 +105,11 @@ class Install:
     extras: frozenset[str]
     groups: frozenset[str]
     error: str | None = None  # uv refuses this install as written
+    # Extras turned on only through a self-reference (`gpu = ["demo[cu128]"]`): their
+    # requirements are installed, but uv routes them as if unscoped - on the fake index
+    # `uv sync --extra gpu` gets PyPI's torch while `--extra cu128` gets the cu128 build
+    # (tests/test_model_uv.py, project `alias`).
+    aliased: frozenset[str] = frozenset()
 
     @property
     def command(self) -> str:
@@ -153,14 +158,14 @@ class Cell:
             return ()
         return tuple(
             b for name, b in self.builds.items()
-            if name != TORCH and b.kind not in (NONE, ERROR) and b.route != torch.route
-            and not _any_build_ok(b)
+            if name in MATCHED and b.kind not in (NONE, ERROR) and b.route != torch.route
         )
 
 
-def _any_build_ok(build: Build) -> bool:
-    # Packages with one build for every torch (pure-Python torchao) never mismatch.
-    return build.package == package_name("torchao") and build.kind == DEFAULT
+# Companions built per torch variant, which must come from torch's index. torchao (one wheel for
+# every build: catalog.toml `on_index = false`) and the tritons are left out: stable CUDA torch
+# from a PyTorch index takes PyPI's triton by design (its Requires-Dist names PyPI's `triton`).
+MATCHED = frozenset(package_name(n) for n in ("torchvision", "torchaudio", "torchcodec"))
 
 
 @dataclass(frozen=True)
@@ -216,12 +221,13 @@ def installs(project: ProjectModel) -> tuple[Install, ...]:
     for extra in project.optional:
         wanted = alias_closure(project, [extra])
         bad = sorted(g for g in defaults if any(
-            conflicting(project, f"extra:{e}", f"group:{g}") for e in wanted))
+            conflicting(project, f"extra:{e}", f"group:{g}") for e in [extra]))
         error = None
         if bad:
             error = (f"the default group {bad[0]} conflicts with the extra {extra}: "
                      f"`uv sync --extra {extra}` fails unless --no-default-groups is given")
-        out.append(Install(f"extra:{extra}", wanted, defaults - set(bad), error))
+        out.append(Install(f"extra:{extra}", frozenset({extra}), defaults - set(bad), error,
+                           wanted - {extra}))
     for group in project.groups:
         others = defaults - {group}
         bad = sorted(g for g in others if conflicting(project, f"group:{group}", f"group:{g}"))
@@ -258,6 +264,8 @@ def required_platforms(project: ProjectModel) -> tuple[str, ...]:
 
 def lowest_python(project: ProjectModel) -> Version:
     spec = project.requires_python
+    if spec is None:
+        return Version("3.12")  # unknown (uv uses the interpreter's); one torch supports
     for minor in range(8, 16):
         v = Version(f"3.{minor}")
         if spec is None or spec.contains(Version(f"3.{minor}.99")) or spec.contains(v):
@@ -329,14 +337,24 @@ def active_requirements(project: ProjectModel, inst: Install, env: Mapping[str, 
     """The requirements `inst` installs on `env` (base, its extras, its groups)."""
     members = [f"extra:{e}" for e in sorted(inst.extras)] + [
         f"group:{g}" for g in sorted(inst.groups)]
-    return [r for r in _requirements_of(project, members) if _holds_for(r, env, inst.extras)]
+    reqs = _requirements_of(project, members) + aliased_requirements(project, inst)
+    return [r for r in reqs if _holds_for(r, env, inst.extras)]
+
+
+def aliased_requirements(project: ProjectModel, inst: Install) -> list[Req]:
+    """Requirements of the extras `inst` turns on through a self-reference, marked so that no
+    extra-scoped source applies to them (origin `alias:<extra>`)."""
+    from dataclasses import replace
+
+    return [replace(r, origin=f"alias:{extra}") for extra in sorted(inst.aliased)
+            for r in project.optional.get(extra, ()) if r.name != package_name(project.name or "")]
 
 
 def _predict_cell(project: ProjectModel, catalog: Catalog, inst: Install, pid: str,
                   env: Mapping[str, str], names: tuple[PackageName, ...]) -> dict[PackageName, Build]:
     reqs = active_requirements(project, inst, env)
     fork = [r for r in _requirements_of(project, fork_members(project, inst))
-            if _holds_for(r, env, inst.extras)]
+            + aliased_requirements(project, inst) if _holds_for(r, env, inst.extras)]
     direct: dict[PackageName, list[Req]] = {}
     for req in reqs:
         direct.setdefault(req.name, []).append(req)
@@ -393,6 +411,35 @@ def _applicable(source: Source, req: Req) -> bool:
     if source.group is not None and req.origin != f"group:{source.group}":
         return False
     return True
+
+
+def own_pins(project: ProjectModel, member: str, name: str, pid: str) -> frozenset[str] | None:
+    """The indexes/URLs `member`'s own requirements of `name` are pinned to on `pid` (empty:
+    the registry), or None when the member does not require `name` there."""
+    env = python_env(project, platform_envs()[pid].env)
+    kind, _, scope = member.partition(":")
+    reqs = (project.optional if kind == "extra" else project.groups).get(scope, ())
+    extras = frozenset({scope} if kind == "extra" else set())
+    mine = [r for r in reqs if r.name == package_name(name) and _holds_for(r, env, extras)]
+    if not mine:
+        return None
+    pins: set[str] = set()
+    for req in mine:
+        for source in project.sources_of(name):
+            if _applicable(source, req) and holds(source.marker, env, extras):
+                pins.add(source.index or source.url or source.path or source.git or "?")
+                break
+    return frozenset(pins)
+
+
+def index_build(project: ProjectModel, catalog: Catalog, index_name: str, pid: str,
+                spec: SpecifierSet | None = None) -> Build | None:
+    """What torch from the named index would be on `pid` (None: no such index)."""
+    index = project.index(index_name)
+    if index is None:
+        return None
+    return _from_index(catalog, project, TORCH, index, spec or SpecifierSet(), pid, None,
+                       {"package": TORCH})
 
 
 def _scoped_extras(req: Req) -> set[str]:
@@ -487,9 +534,13 @@ def channel_of(url: str, catalog: Catalog) -> str | None:
 def matching_releases(catalog: Catalog, spec: SpecifierSet, project: ProjectModel,
                       ) -> tuple[list[Release], list[Release]]:
     """(releases with a patch the spec admits, those of them for the project's lowest Python)."""
-    py = lowest_python(project)
     admits = [r for r in catalog.releases
               if any(spec.contains(p, prereleases=True) for p in r.patches)]
+    if project.requires_python is None:
+        # uv then takes the running interpreter's version as the bound (it warns "No
+        # `requires-python` value found"): unknown here, so no release is ruled out.
+        return admits, admits
+    py = lowest_python(project)
     fits = [r for r in admits if r.python_min <= py]
     return admits, fits
 
@@ -505,6 +556,16 @@ def _newest_patch(release: Release, variant: str, spec: SpecifierSet,
 
 def _companion_version(release: Release, name: PackageName, torch: Version) -> Version | None:
     return release.companions.get(name, {}).get(torch)
+
+
+def pypi_build(catalog: Catalog, version: str | None, pid: str) -> str | None:
+    """Which build PyPI's torch `version` is on `pid` (`cu128`, `cpu`, `cpu+mps`)."""
+    try:
+        base = Version(Version(version or "").base_version)
+    except InvalidVersion:
+        return None
+    release = next((r for r in catalog.releases if base in r.patches), None)
+    return None if release is None else release.pypi.get(pid)
 
 
 def _from_pypi(catalog: Catalog, project: ProjectModel, name: PackageName, spec: SpecifierSet,
@@ -536,11 +597,12 @@ def _from_pypi(catalog: Catalog, project: ProjectModel, name: PackageName, spec:
 
 def _no_release(admits: list[Release], spec: SpecifierSet, project: ProjectModel,
                 common: dict[str, Any], index: str) -> Build:
+    common = dict(common, index=index)
     if admits:
-        return Build(kind=NONE, index=index, label="no wheel: lock fails", reason=(
+        return Build(kind=NONE, label="no wheel: lock fails", reason=(
             f"torch{spec} needs Python >= {admits[-1].python_min}, but requires-python "
             f"admits {lowest_python(project)}"), **common)
-    return Build(kind=NONE, index=index, label="no such version: lock fails",
+    return Build(kind=NONE, label="no such version: lock fails",
                  reason=f"no torch release matches {spec or '(any)'}", **common)
 
 
@@ -549,6 +611,8 @@ def _from_index(catalog: Catalog, project: ProjectModel, name: PackageName, inde
                 common: dict[str, Any]) -> Build:
     variant = pytorch_variant(index.url, catalog)
     base = dict(common, index=index.name, variant=variant, source=source)
+    if variant is None and "pypi.org" in index.url:
+        return _from_pypi(catalog, project, name, spec, pid, dict(common, source=source))
     if variant is None:
         return Build(kind=INDEX, label=f"index {index.name}", reason="not a PyTorch index: "
                      "build unknown", **base)
@@ -698,6 +762,8 @@ def _walk(edges: list[tuple[LockDependency, PackageName | None]],
         seen.add(key)
         found.setdefault(package.name, (package, via))
         if package.name == root:
+            for extra in edge.extras:  # a self-reference (`demo[cu128]`) turns on that extra
+                queue += [(child, via) for child in package.optional.get(extra, ())]
             continue
         child_via = via or package.name
         for child in package.dependencies:
