@@ -6,6 +6,7 @@ The rules themselves live in `uvtorch.checks` (one registered function each); no
 writes: repairs live in `fix.py`.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -109,11 +110,19 @@ class Project(NamedTuple):
 def _requirements(texts: Iterable[str]) -> list[Requirement]:
     out = []
     for text in texts:
-        try:
-            out.append(Requirement(text))
-        except InvalidRequirement:
-            continue  # a broken line is uv's to report; the checks skip it
+        parsed = _requirement(text) if isinstance(text, str) else None
+        if parsed is not None:
+            out.append(parsed)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement | None:
+    """One requirement, parsed once: the rules read the same lists many times."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None  # a broken line is uv's to report; the checks skip it
 
 
 DEFAULT_BUILD = "default"  # the root of a channel (.../whl/nightly): Linux gets CUDA builds
