@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from uvtorch.catalog import Catalog
 from uvtorch.checks.lockfile import Lock, loads, packages_named
-from uvtorch.errors import BadPyproject, UnreadableProject
+from uvtorch.errors import UnreadableProject
 from uvtorch.names import PackageName
 from uvtorch.names import package_name as canonicalize_name
 from uvtorch.system import SYSTEM
@@ -285,8 +285,5 @@ def read_project(
     lock = None
     lock_path = folder / "uv.lock"
     if lock_path.is_file():
-        try:
-            lock = Lock(lock_path.read_text(encoding="utf-8"), str(lock_path))
-        except BadPyproject as exc:
-            raise UnreadableProject(exc.message, exc.hint) from None
+        lock = Lock(lock_path.read_text(encoding="utf-8"), str(lock_path))
     return Project(path=folder, data=data, lock=lock, catalog=catalog, environment=environment)
