@@ -624,3 +624,13 @@ def test_context_holds_the_project_and_no_model_yet(tmp_path: Path) -> None:
     assert ctx.pyproject["project"]["name"] == "p" and ctx.project.data is ctx.pyproject
     assert replace(Place(), install="base") == Place(install="base")
     assert sys.version_info >= (3, 10)
+
+
+def test_check_help_documents_silencing_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    out = capsys.readouterr().out
+    for text in ("[tool.uvtorch.check]", "# uvtorch: ignore[UT005]", "--output-format github",
+                 "--unsafe-fixes", "--rule UT005", "uvtorch-check",
+                 "Exit code 1 when an unsilenced error"):
+        assert text in out, text
