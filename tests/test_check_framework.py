@@ -629,7 +629,7 @@ def test_context_holds_the_project_and_no_model_yet(tmp_path: Path) -> None:
 def test_check_help_documents_silencing_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["check", "--help"])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     for text in ("[tool.uvtorch.check]", "# uvtorch: ignore[UT005]", "--output-format github",
                  "--unsafe-fixes", "--rule UT005", "uvtorch-check",
                  "Exit code 1 when an unsilenced error"):
