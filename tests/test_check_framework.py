@@ -634,3 +634,47 @@ def test_check_help_documents_silencing_and_examples(capsys: pytest.CaptureFixtu
                  "--unsafe-fixes", "--rule UT005", "uvtorch-check",
                  "Exit code 1 when an unsilenced error"):
         assert text in out, text
+
+
+GROUP_SCOPED = """\
+[project]
+name = "p"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["torch>=2.9,<2.10"]
+
+[dependency-groups]
+cuda = ["torch>=2.9,<2.10; platform_system == 'Linux' and platform_machine == 'x86_64'"]
+
+[tool.uv]
+default-groups = ["cuda"]
+environments = ["sys_platform == 'linux' and platform_machine == 'x86_64'", "sys_platform == 'darwin'"]
+
+[tool.uv.sources]
+torch = [{{ index = "pytorch-cu128", group = "cuda" }}]
+
+[[tool.uv.index]]
+name = "pytorch-cu128"
+url = "{url}"
+explicit = true
+"""
+
+
+@pytest.mark.e2e
+def test_a_group_scoped_source_only_reaches_the_groups_requirement(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str]
+) -> None:
+    """open-instruct's pattern (tests/corpus/open-instruct): the default group's source has no
+    marker, but the group's torch requirement is for Linux x86_64 only, and a group-scoped source
+    applies only to requirements declared in that group (uv:
+    crates/uv-distribution/src/metadata/lowering.rs). So macOS gets PyPI's torch through the
+    base requirement, and platform-gets-other-build must stay quiet: its first label there
+    ("missing-platform-marker") was wrong."""
+    project = write(tmp_path / "p", GROUP_SCOPED.format(url=fake_index.index_url("cu128")))
+    run_uv(["lock"], cwd=project, env=uv_env)
+    lock = loads((project / "uv.lock").read_text())
+    torches = {p["version"]: p["source"]["registry"] for p in lock["package"] if p["name"] == "torch"}
+    assert torches == {"2.9.1+cu128": fake_index.index_url("cu128"), "2.9.1": fake_index.pypi_url}
+    macos = [p for p in lock["package"] if p["name"] == "torch" and p["version"] == "2.9.1"]
+    assert any("macosx" in w["url"] for w in macos[0]["wheels"])
+    assert "platform-gets-other-build" not in {f.name for f in findings(project)}
