@@ -6,6 +6,7 @@ The rules themselves live in `uvtorch.checks` (one registered function each); no
 writes: repairs live in `fix.py`.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -15,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from uvtorch.catalog import Catalog
 from uvtorch.checks.lockfile import Lock, loads, packages_named
-from uvtorch.errors import BadPyproject, UnreadableProject
+from uvtorch.errors import UnreadableProject
 from uvtorch.names import PackageName
 from uvtorch.names import package_name as canonicalize_name
 from uvtorch.system import SYSTEM
@@ -109,11 +110,19 @@ class Project(NamedTuple):
 def _requirements(texts: Iterable[str]) -> list[Requirement]:
     out = []
     for text in texts:
-        try:
-            out.append(Requirement(text))
-        except InvalidRequirement:
-            continue  # a broken line is uv's to report; the checks skip it
+        parsed = _requirement(text) if isinstance(text, str) else None
+        if parsed is not None:
+            out.append(parsed)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement | None:
+    """One requirement, parsed once: the rules read the same lists many times."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None  # a broken line is uv's to report; the checks skip it
 
 
 DEFAULT_BUILD = "default"  # the root of a channel (.../whl/nightly): Linux gets CUDA builds
@@ -276,8 +285,5 @@ def read_project(
     lock = None
     lock_path = folder / "uv.lock"
     if lock_path.is_file():
-        try:
-            lock = Lock(lock_path.read_text(encoding="utf-8"), str(lock_path))
-        except BadPyproject as exc:
-            raise UnreadableProject(exc.message, exc.hint) from None
+        lock = Lock(lock_path.read_text(encoding="utf-8"), str(lock_path))
     return Project(path=folder, data=data, lock=lock, catalog=catalog, environment=environment)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,13 +154,14 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="audit a project's pyproject.toml and uv.lock for PyTorch failure modes",
-        description="Audit DIR/pyproject.toml (and uv.lock when present) for the ways PyTorch + "
-        "uv configurations break. Every finding has a stable code and name (UT001 "
+        description=textwrap.fill("Audit DIR/pyproject.toml (and uv.lock when present) for the "
+        "ways PyTorch + uv configurations break. Every finding has a stable code and name (UT001 "
         "extras-without-conflicts, ...; --list-rules lists them, --rule CODE explains one) "
         "and a severity: error (some documented `uv sync`/`uv lock` breaks or installs the "
         "wrong build), warning (works, but one platform or install silently gets another "
         "build) or info. Exit code 1 when an unsilenced error is found (--strict: a warning "
-        "too), 2 when the input cannot be read or a flag is wrong, else 0.",
+        "too), 2 when the input cannot be read or a flag is wrong, else 0.", 79,
+        break_on_hyphens=False),
         epilog=CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

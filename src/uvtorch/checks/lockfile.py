@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from uvtorch.errors import BadPyproject
+from uvtorch.errors import UnreadableProject
 from uvtorch.names import package_name
 
 _HEADER = "\n[[package]]\n"
@@ -54,12 +54,13 @@ class Lock(Mapping[str, Any]):
         self._parsed: dict[str, list[dict[str, Any]]] = {}
         self._all: list[dict[str, Any]] | None = None
 
-    def _parse(self, text: str) -> dict[str, Any]:
+    def _parse(self, text: str, entry: str = "") -> dict[str, Any]:
         try:
             return loads(text)
         except Exception as exc:  # tomllib's and tomlkit's parse errors alike
-            raise BadPyproject(
-                f"{self.origin} is not valid TOML: {exc}.", "Run uv lock again."
+            where = f" (in the [[package]] entry of {entry})" if entry else ""
+            raise UnreadableProject(
+                f"{self.origin} is not valid TOML{where}: {exc}.", "Run uv lock again."
             ) from None
 
     def _name_of(self, block: str) -> str:
@@ -75,7 +76,7 @@ class Lock(Mapping[str, Any]):
         key = package_name(name)
         if key not in self._parsed:
             self._parsed[key] = [
-                self._parse("[[package]]\n" + block)["package"][0]
+                self._parse("[[package]]\n" + block, name)["package"][0]
                 for block in self._blocks.get(key, [])
             ]
         return self._parsed[key]

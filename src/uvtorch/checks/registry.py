@@ -226,4 +226,5 @@ def run(
             if finding not in seen:
                 seen.add(finding)
                 out.append(finding)
-    return out
+    # A rule may report under another rule's name; that name's selection decides.
+    return [f for f in out if f.code in chosen]

@@ -358,23 +358,32 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
     required = _required_on_macos(p)
     mentioned = _mentions_macos(p)
     family = [TORCH] + [n for n, c in p.catalog.companions.items() if c.on_index]
+    defaults = set(p.default_groups)
     for name in family:
         for source in p.sources(name):
             variant = p.variant_of_index(source.index_ref)
             kind = p.catalog.family_of(variant or "")
+            if kind not in ("cuda", "rocm") or source.marker:
+                continue
+            # The requirements the source applies to: its extra's, its group's, or the base.
+            if source.extra:
+                requirements, install = p.extras.get(source.extra, []), extra_install(source.extra)
+            elif source.group:
+                requirements, install = p.groups.get(source.group, []), f"group:{source.group}"
+            else:
+                requirements, install = p.base, "base"
             wanted_on_macos = [
-                r for r in p.extras.get(source.extra or "", p.base)
+                r for r in requirements
                 if package_name(r.name) == name
                 and (r.marker is None or r.marker.evaluate(_MACOS))
             ]
-            if kind not in ("cuda", "rocm") or source.marker:
+            if not wanted_on_macos:
                 continue
-            if not (wanted_on_macos or not source.extra):
-                continue
+            # A plain `uv sync` is affected by base sources and default groups' sources.
+            plain = install == "base" or (source.group is not None and source.group in defaults)
             severity: Severity = (
-                "error" if required else "warning" if mentioned or not source.extra else "info"
+                "error" if required else "warning" if mentioned or plain else "info"
             )
-            install = extra_install(source.extra) if source.extra else "base"
             yield Finding(
                 "platform-gets-other-build", severity,
                 Place(install=install, package=name, platform="macos-arm64",

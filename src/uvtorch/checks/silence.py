@@ -23,8 +23,11 @@ _COMMENT = re.compile(r"#\s*uvtorch:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 
 def configured_ignores(pyproject: Mapping[str, Any]) -> set[str]:
     """The codes `[tool.uvtorch.check] ignore` silences."""
-    raw = pyproject.get("tool", {}).get("uvtorch", {}).get("check", {}).get("ignore", [])
-    if isinstance(raw, str) or not isinstance(raw, list):
+    table: Any = pyproject
+    for key in ("tool", "uvtorch", "check"):
+        table = table.get(key, {}) if isinstance(table, Mapping) else {}
+    raw = table.get("ignore", []) if isinstance(table, Mapping) else []
+    if not isinstance(raw, list):
         raw = [raw]
     try:
         return resolve(str(x) for x in raw)
