@@ -164,3 +164,43 @@ _KEYS = sorted({p for p, _, _ in WRONG})
 def test_random_wrong_values_never_raise(path: str, value: object) -> None:
     project = project_from_data(Path("."), with_(path, value))
     predict(project, load())
+
+
+# --- through the CLI: exit 1 or 2, one message naming the key, never a traceback ---------------
+
+
+@pytest.mark.parametrize(("path", "value", "table"), WRONG, ids=[f"{p}={v!r}" for p, v, _ in WRONG])
+def test_check_reports_a_wrong_type_by_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, value: object, table: str
+) -> None:
+    from uvtorch.cli import main
+
+    (tmp_path / "pyproject.toml").write_text(tomlkit.dumps(with_(path, value)))
+    code = main(["check", str(tmp_path)])
+    out = capsys.readouterr()
+    assert code in (1, 2)
+    assert "Traceback" not in out.out + out.err
+    assert table.split("[")[0] in out.out + out.err
+
+
+@pytest.mark.parametrize(("setup", "code"), [
+    ("fifo", 2), ("empty", 1), ("lock-package-string", 1), ("lock-fifo", 2), ("not-toml", 2),
+])
+def test_check_on_unreadable_or_empty_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, code: int
+) -> None:
+    from uvtorch.cli import main
+
+    pyproject = tmp_path / "pyproject.toml"
+    if setup == "fifo":
+        os.mkfifo(pyproject)
+    else:
+        pyproject.write_text({"empty": "", "not-toml": "[project"}.get(
+            setup, '[project]\nname = "demo"\nversion = "0"\n'))
+    if setup == "lock-package-string":
+        (tmp_path / "uv.lock").write_text('version = 1\npackage = "x"\n')
+    if setup == "lock-fifo":
+        os.mkfifo(tmp_path / "uv.lock")
+    assert main(["check", str(tmp_path)]) == code
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err

@@ -18,6 +18,7 @@ from uvtorch.model.routing import (
     ERROR,
     INDEX,
     NONE,
+    URL,
     TORCH,
     Cell,
     Routing,
@@ -401,11 +402,18 @@ def _same_as_base(routing: Routing, install: str, pid: str) -> bool:
 
 
 def _index_of(routing: Routing, install: str) -> tuple[str, str] | None:
-    """The PyTorch index torch comes from in `install` on some platform: (index name, variant)."""
+    """Where torch comes from in `install` on some platform: a PyTorch index (its name and
+    variant), or a direct URL (`url`, the URL); None when nowhere routed."""
     for pid in routing.platforms:
         t = routing.cell(install, pid).torch
         if t is not None and t.kind == INDEX and t.variant and t.index:
             return t.index, t.variant
+    for pid in routing.platforms:
+        t = routing.cell(install, pid).torch
+        if t is not None and t.kind == URL:
+            return "url", t.label
+        if t is not None and t.kind == NONE and t.source is not None:
+            return "url", t.label
     return None
 
 
@@ -450,11 +458,13 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
         cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
         nones = [pid for pid, b in cells.items() if b is not None and b.kind == NONE]
         for pid, build in cells.items():
-            if build is None or build.kind in (INDEX, ERROR):
+            if build is None or build.kind in (INDEX, ERROR, URL):
                 continue
             if inst.id != "base" and _same_as_base(routing, inst.id, pid):
                 continue  # the base install's finding says it
             if build.kind == DEFAULT:
+                if index_name == "url":
+                    continue
                 would = index_build(project, model.catalog, index_name, pid)
                 if would is None or would.kind != INDEX:
                     continue  # the index has no wheel there: PyPI's build is the intended fallback
@@ -652,11 +662,10 @@ def inert_build_setting(ctx: CheckContext) -> Iterator[Finding]:
     for key, settings in (("extra-build-dependencies", p.extra_build_dependencies),
                           ("extra-build-variables", p.extra_build_variables)):
         for name in settings:
-            wheels = [s for s in p.sources_of(name) if s.url and s.url.endswith(".whl")]
             if p.no_build_isolation or name in p.no_build_isolation_package:
                 why = "build isolation is off for it (no-build-isolation-package)"
-            elif wheels and len(wheels) == len(p.sources_of(name)):
-                why = "it arrives only as a prebuilt wheel (a .whl URL source)"
+            elif _only_wheels(p, name):
+                why = "every requirement of it is sourced to a prebuilt wheel (a .whl URL)"
             else:
                 continue
             yield Finding(
@@ -702,6 +711,19 @@ def unused_index(ctx: CheckContext) -> Iterator[Finding]:
                 "explicit indexes serve only packages sourced to them. Fix: source the "
                 "packages meant for it, or remove it.",
             )
+
+
+def _only_wheels(p: object, name: str) -> bool:
+    """Whether every requirement of `name` gets a `.whl` URL source (nothing is ever built)."""
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import _applicable
+
+    assert isinstance(p, ProjectModel)
+    reqs = [r for r in p.requirements() if r.name == name]
+    return bool(reqs) and all(
+        r.url is not None and r.url.endswith(".whl") or any(
+            _applicable(s, r) and (s.url or "").endswith(".whl") for s in p.sources_of(name))
+        for r in reqs)
 
 
 def _looks_like_find_links(url: str) -> bool:

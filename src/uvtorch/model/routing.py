@@ -535,7 +535,8 @@ def matching_releases(catalog: Catalog, spec: SpecifierSet, project: ProjectMode
                       ) -> tuple[list[Release], list[Release]]:
     """(releases with a patch the spec admits, those of them for the project's lowest Python)."""
     admits = [r for r in catalog.releases
-              if any(spec.contains(p, prereleases=True) for p in r.patches)]
+              if any(spec.contains(v, prereleases=True) for p in r.patches
+                     for v in (p, *(Version(f"{p}+{local}") for local in r.variants)))]
     if project.requires_python is None:
         # uv then takes the running interpreter's version as the bound (it warns "No
         # `requires-python` value found"): unknown here, so no release is ruled out.
