@@ -18,6 +18,7 @@ from uvtorch.model.routing import (
     ERROR,
     INDEX,
     NONE,
+    PYPI,
     URL,
     TORCH,
     Cell,
@@ -227,12 +228,13 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
         severity: Severity = "error"
         torch = routing.cell(member, pypi[0]).torch
         build = torch.label if torch is not None else "PyPI's build"
-        if family == "cuda" and accelerator in ("cuda",):
-            severity = "info"  # a generic `cuda`/`gpu` extra on PyPI's CUDA build: deliberate
-        elif "linux-x86_64" in pypi:
-            linux = routing.cell(member, "linux-x86_64").torch
-            if linux is not None and f"({accelerator})" in linux.label:
-                severity = "warning"  # PyPI's Linux wheel happens to be this build today
+        builds = {routing.cell(member, pid).torch.label  # type: ignore[union-attr]
+                  for pid in pypi}
+        if family == "cuda" and accelerator in ("cuda",) and set(pypi) <= {
+                "linux-x86_64", "linux-aarch64"}:
+            severity = "info"  # a generic `cuda`/`gpu` extra on PyPI's Linux CUDA build
+        elif all(f"({accelerator})" in b for b in builds):
+            severity = "warning"  # PyPI's wheel happens to be this build wherever it is used
         yield Finding(
             "accelerator-extra-without-source", severity,
             Place(install=member, package=TORCH, platform=pypi[0], table="tool.uv.sources"),
@@ -483,13 +485,14 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
             elif build.kind == NONE:
                 if len(nones) == len(routing.platforms):
                     continue  # nothing installs anywhere: nonexistent-version's question
-                severity: Severity = "warning"
+                # info unless the file says the platform matters: tool.uv.environments names
+                # it (warning) or required-environments does (error). The uv guide's own
+                # examples leave macOS (and Linux aarch64) without their index's wheel.
+                severity: Severity = "info" if project.environments is None else "warning"
                 if pid in routing.required_platforms:
                     severity = "error"
-                elif project.environments is None and pid.startswith("macos") and \
-                        model.catalog.family_of(variant) in ("cuda", "rocm") and \
-                        (build.reason or "").startswith("the "):
-                    severity = "info"  # the uv guide's own ungated CUDA index
+                elif build.index == PYPI:
+                    continue  # PyPI's own end of a platform (macOS x86_64 after 2.2), not routing
                 yield Finding(
                     "platform-gets-other-build", severity,
                     Place(install=inst.id, package=TORCH, platform=pid, table="tool.uv.sources"),
