@@ -678,3 +678,15 @@ def test_a_group_scoped_source_only_reaches_the_groups_requirement(
     macos = [p for p in lock["package"] if p["name"] == "torch" and p["version"] == "2.9.1"]
     assert any("macosx" in w["url"] for w in macos[0]["wheels"])
     assert "platform-gets-other-build" not in {f.name for f in findings(project)}
+
+
+def test_brackets_in_strings_and_comments_do_not_hide_later_tables() -> None:
+    text = (
+        '[project]\nname = "p"\ndescription = """\nuses [ brackets\n"""\n'
+        'dependencies = [\n  "torch",  # a [ in a comment\n  "x ; extra == \'[\'",\n]\n\n'
+        '[tool.uv.sources]\ntorch = [{ index = "pytorch-cu128", extra = "cu128" }]\n'
+    )
+    f = Finding("x", "error", Place(table="tool.uv.sources", package="torch"), "", "")
+    assert text.splitlines()[line_in_pyproject(text, f) - 1].startswith("torch = [{")
+    f = Finding("x", "error", Place(table="project.dependencies", package="torch"), "", "")
+    assert text.splitlines()[line_in_pyproject(text, f) - 1] == '  "torch",  # a [ in a comment'
