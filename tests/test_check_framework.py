@@ -690,3 +690,38 @@ def test_brackets_in_strings_and_comments_do_not_hide_later_tables() -> None:
     assert text.splitlines()[line_in_pyproject(text, f) - 1].startswith("torch = [{")
     f = Finding("x", "error", Place(table="project.dependencies", package="torch"), "", "")
     assert text.splitlines()[line_in_pyproject(text, f) - 1] == '  "torch",  # a [ in a comment'
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["torch", "Torch", "torch_vision", "torchvision", "nvidia-cudnn-cu12",
+                          "Foo.Bar", "foo-bar", "p", "name"])
+_ENTRY = st.fixed_dictionaries(
+    {"name": _NAMES, "version": st.sampled_from(["1.0", "2.9.1+cu128", "2.6.0+cu126"])},
+    optional={
+        "dependencies": st.lists(st.fixed_dictionaries({"name": _NAMES}), max_size=3),
+        "optional-dependencies": st.dictionaries(
+            st.sampled_from(["cpu", "cu128", "system"]),
+            st.lists(st.fixed_dictionaries({"name": _NAMES}), max_size=2), max_size=2),
+        "wheels": st.lists(st.fixed_dictionaries({"url": st.text(max_size=12)}), max_size=2),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ENTRY, max_size=8))
+def test_the_lock_reader_reads_what_tomlkit_writes(packages: list[dict[str, object]]) -> None:
+    """Any lock-shaped document, written as uv writes one ([[package]] headers, sub-tables
+    per entry): reading entry by entry gives what a whole-file parse gives."""
+    import tomlkit
+
+    text = tomlkit.dumps({"version": 1, "requires-python": ">=3.10", "package": packages})
+    whole = loads(text)
+    lock = Lock(text)
+    assert dict(lock.items()) == whole
+    for package in whole.get("package", []):
+        same = [p for p in whole["package"]
+                if re.sub(r"[-_.]+", "-", p["name"]).lower()
+                == re.sub(r"[-_.]+", "-", package["name"]).lower()]
+        assert lock.named(package["name"]) == same
