@@ -680,3 +680,50 @@ def test_a_group_scoped_source_only_reaches_the_groups_requirement(
     macos = [p for p in lock["package"] if p["name"] == "torch" and p["version"] == "2.9.1"]
     assert any("macosx" in w["url"] for w in macos[0]["wheels"])
     assert "platform-gets-other-build" not in {f.name for f in findings(project)}
+
+
+def test_brackets_in_strings_and_comments_do_not_hide_later_tables() -> None:
+    text = (
+        '[project]\nname = "p"\ndescription = """\nuses [ brackets\n"""\n'
+        'dependencies = [\n  "torch",  # a [ in a comment\n  "x ; extra == \'[\'",\n]\n\n'
+        '[tool.uv.sources]\ntorch = [{ index = "pytorch-cu128", extra = "cu128" }]\n'
+    )
+    f = Finding("x", "error", Place(table="tool.uv.sources", package="torch"), "", "")
+    assert text.splitlines()[line_in_pyproject(text, f) - 1].startswith("torch = [{")
+    f = Finding("x", "error", Place(table="project.dependencies", package="torch"), "", "")
+    assert text.splitlines()[line_in_pyproject(text, f) - 1] == '  "torch",  # a [ in a comment'
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = st.sampled_from(["torch", "Torch", "torch_vision", "torchvision", "nvidia-cudnn-cu12",
+                          "Foo.Bar", "foo-bar", "p", "name"])
+_ENTRY = st.fixed_dictionaries(
+    {"name": _NAMES, "version": st.sampled_from(["1.0", "2.9.1+cu128", "2.6.0+cu126"])},
+    optional={
+        "dependencies": st.lists(st.fixed_dictionaries({"name": _NAMES}), max_size=3),
+        "optional-dependencies": st.dictionaries(
+            st.sampled_from(["cpu", "cu128", "system"]),
+            st.lists(st.fixed_dictionaries({"name": _NAMES}), max_size=2), max_size=2),
+        "wheels": st.lists(st.fixed_dictionaries({"url": st.text(max_size=12)}), max_size=2),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ENTRY, max_size=8))
+def test_the_lock_reader_reads_what_tomlkit_writes(packages: list[dict[str, object]]) -> None:
+    """Any lock-shaped document, written as uv writes one ([[package]] headers, sub-tables
+    per entry): reading entry by entry gives what a whole-file parse gives."""
+    import tomlkit
+
+    text = tomlkit.dumps({"version": 1, "requires-python": ">=3.10", "package": packages})
+    whole = loads(text)
+    lock = Lock(text)
+    assert dict(lock.items()) == whole
+    for package in whole.get("package", []):
+        same = [p for p in whole["package"]
+                if re.sub(r"[-_.]+", "-", p["name"]).lower()
+                == re.sub(r"[-_.]+", "-", package["name"]).lower()]
+        assert lock.named(package["name"]) == same

@@ -31,15 +31,50 @@ class _Key:
     last: int  # the value's last line
 
 
+def _code(line: str, open_string: str | None) -> tuple[str, str | None]:
+    """The line without string contents and comment, and the multi-line string still open at
+    its end (triple quotes), so that brackets in strings or comments are not counted."""
+    out: list[str] = []
+    i = 0
+    quote = open_string
+    while i < len(line):
+        if quote is not None:
+            if line.startswith("\\", i) and quote in ('"', '"""'):
+                i += 2  # an escape in a basic string
+                continue
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                out.append('""')
+            else:
+                i += 1
+            continue
+        char = line[i]
+        if char == "#":
+            break
+        if char in "\"'":
+            triple = line[i:i + 3]
+            quote = triple if triple in ('"""', "'''") else char
+            i += len(quote)
+            continue
+        out.append(char)
+        i += 1
+    if quote in ('"', "'"):
+        quote = None  # a one-line string ends with its line
+    return "".join(out), quote
+
+
 def _scan(lines: list[str]) -> tuple[list[tuple[list[str], int]], list[_Key]]:
     headers: list[tuple[list[str], int]] = []
     keys: list[_Key] = []
     table: list[str] = []
     depth = 0
     current: _Key | None = None
+    open_string: str | None = None
     for number, line in enumerate(lines, 1):
-        code = line.split("#", 1)[0] if '"' not in line and "'" not in line else line
-        if depth == 0:
+        inside = open_string is not None
+        code, open_string = _code(line, open_string)
+        if depth == 0 and not inside:
             header = _HEADER.match(line)
             if header:
                 table = _parts(header.group(1))

@@ -47,10 +47,13 @@ class Lock(Mapping[str, Any]):
         head, *blocks = ("\n" + text).split(_HEADER)
         self._head = self._parse(head)
         self._blocks: dict[str, list[str]] = {}
+        self._order: list[tuple[str, int]] = []  # (name, its entry's index), in file order
         for block in blocks:
             match = _NAME.match(block)
-            name = match.group(1) if match else self._name_of(block)
-            self._blocks.setdefault(package_name(name), []).append(block)
+            key = package_name(match.group(1) if match else self._name_of(block))
+            entries = self._blocks.setdefault(key, [])
+            self._order.append((key, len(entries)))
+            entries.append(block)
         self._parsed: dict[str, list[dict[str, Any]]] = {}
         self._all: list[dict[str, Any]] | None = None
 
@@ -84,7 +87,7 @@ class Lock(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key == "package" and self._blocks:
             if self._all is None:
-                self._all = [entry for name in self._blocks for entry in self.named(name)]
+                self._all = [self.named(name)[i] for name, i in self._order]
             return self._all
         return self._head[key]
 
