@@ -21,7 +21,9 @@ class Model:
 
 def load_model(root: Path, catalog: Catalog) -> Model:
     """Read `root` once and compute its routing table."""
-    project = read_project(root)
+    from uvtorch.model.routing import family
+
+    project = read_project(root, frozenset(family(catalog)))
     predicted = predict(project, catalog)
     routing = route(project, catalog) if project.lock is not None else predicted
     return Model(project, catalog, routing, predicted)

@@ -25,10 +25,27 @@ def holds(marker: Marker | str | None, env: Mapping[str, str], active: frozenset
             marker = _parse(marker)
         except InvalidMarker:
             return True  # uv refuses the file first; the model does not guess
-    return _eval(getattr(marker, "_markers"), tuple(sorted(env.items())), active)
+    return _eval(getattr(marker, "_markers"), env_key(env), active)
 
 
-@lru_cache(maxsize=4096)
+def env_key(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(env.items()))
+
+
+@lru_cache(maxsize=262144)
+def holds_key(marker: str | None, env: tuple[tuple[str, str], ...],
+              active: frozenset[str]) -> bool:
+    """`holds` for a marker string and a precomputed `env_key` (the lock walk's hot path)."""
+    if marker is None:
+        return True
+    try:
+        parsed = _parse(marker)
+    except InvalidMarker:
+        return True
+    return _eval(getattr(parsed, "_markers"), env, active)
+
+
+@lru_cache(maxsize=65536)
 def _parse(text: str) -> Marker:
     return Marker(text)
 
@@ -64,7 +81,7 @@ def _atom(item: tuple[Any, Any, Any], env: tuple[tuple[str, str], ...],
     return _atom_text(f"{lhs.serialize()} {op.serialize()} {rhs.serialize()}", env)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _atom_text(text: str, env: tuple[tuple[str, str], ...]) -> bool:
     try:
         return bool(Marker(text).evaluate(dict(env)))

@@ -746,18 +746,23 @@ def _walk(edges: list[tuple[LockDependency, PackageName | None]],
           by_name: Mapping[PackageName, list[LockPackage]], env: Mapping[str, str],
           active: frozenset[str], root: PackageName,
           ) -> dict[PackageName, tuple[LockPackage, PackageName | None]]:
+    from collections import deque
+
+    from uvtorch.model.markers import env_key, holds_key
+
     found: dict[PackageName, tuple[LockPackage, PackageName | None]] = {}
-    queue = list(edges)
-    seen: set[tuple[PackageName, str, str, tuple[str, ...]]] = set()
+    queue = deque(edges)
+    seen: set[tuple[int, tuple[str, ...]]] = set()
+    key_env = env_key(env)
     while queue:
-        edge, via = queue.pop(0)
-        if not holds(edge.marker, env, active):
+        edge, via = queue.popleft()
+        if not holds_key(edge.marker, key_env, active):
             continue
         candidates = by_name.get(edge.name, [])
         package = _pick(candidates, edge, env)
         if package is None:
             continue
-        key = (package.name, package.version, str(dict(package.source)), edge.extras)
+        key = (id(package), edge.extras)
         if key in seen:
             continue
         seen.add(key)
@@ -783,6 +788,8 @@ def _pick(candidates: list[LockPackage], edge: LockDependency,
                 p.source.get(k) == v for k, v in edge.source.items()
             ):
                 return p
+    if len(candidates) == 1:
+        return candidates[0]
     for p in candidates:
         if not p.resolution_markers or any(
             holds(m, env, frozenset()) for m in p.resolution_markers):
