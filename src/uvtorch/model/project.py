@@ -347,9 +347,9 @@ def _show(value: Any) -> str:
     return f"({text[:40]}...)" if len(text) > 43 else f"({text})"
 
 
-def read_project(root: Path, keep_wheels: frozenset[str] = frozenset()) -> ProjectModel:
+def read_project(root: Path, keep_wheels: frozenset[str] | None = None) -> ProjectModel:
     """Read `root`/pyproject.toml and, when present, `root`/uv.lock (keeping the wheel lists
-    only of the packages named in `keep_wheels`: they are most of a lock's bytes)."""
+    only of the packages named in `keep_wheels`, when given: they are most of a lock's bytes)."""
     path = root / "pyproject.toml"
     data = read_toml(path, "pyproject.toml")
     model = project_from_data(root, data)
