@@ -204,3 +204,21 @@ def test_check_on_unreadable_or_empty_input(
     assert main(["check", str(tmp_path)]) == code
     out = capsys.readouterr()
     assert "Traceback" not in out.out + out.err
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(_KEYS), _values)
+def test_check_never_shows_a_traceback_on_random_wrong_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, value: object
+) -> None:
+    from uvtorch.cli import main
+
+    try:
+        text = tomlkit.dumps(with_(path, value))
+    except Exception:  # noqa: BLE001 - a value TOML cannot hold (a float key...): not a case
+        return
+    (tmp_path / "pyproject.toml").write_text(text)
+    code = main(["check", str(tmp_path)])
+    out = capsys.readouterr()
+    assert code in (0, 1, 2) and "Traceback" not in out.out + out.err

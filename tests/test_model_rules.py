@@ -322,3 +322,22 @@ def test_json_carries_the_routing_table(tmp_path: Path, capsys: pytest.CaptureFi
     cpu = next(i for i in report["routing"]["installs"] if i["install"] == "extra:cpu")
     assert cpu["cells"]["macos-arm64"]["torch"]["version"] == "2.9.1"
     assert cpu["cells"]["linux-x86_64"]["torchvision"]["version"] == "0.24.1+cpu"
+
+
+@pytest.mark.parametrize(("triton", "found"), [("pytorch-triton", True), ("triton", False)])
+def test_a_nightly_triton_under_its_old_name(tmp_path: Path, triton: str, found: bool) -> None:
+    text = HEAD.replace(">=3.10", ">=3.11") + f"""
+dependencies = []
+[project.optional-dependencies]
+cu130 = ["torch>=2.16.0.dev0", "{triton}"]
+[tool.uv.sources]
+torch = [{{ index = "nightly", extra = "cu130", marker = "sys_platform == 'linux'" }}]
+{triton} = [{{ index = "nightly", extra = "cu130", marker = "sys_platform == 'linux'" }}]
+[[tool.uv.index]]
+name = "nightly"
+url = "https://download.pytorch.org/whl/nightly/cu130"
+explicit = true
+"""
+    got = [(s, p.get("package")) for n, s, p in findings(tmp_path, text)
+           if n == "nonexistent-version"]
+    assert (("error", triton) in got) == found

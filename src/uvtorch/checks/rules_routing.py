@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from uvtorch.checks.registry import CheckContext, Finding, Fix, Place, Severity, rule
+from uvtorch.names import package_name
 from uvtorch.model import Model
 from uvtorch.model.routing import (
     DEFAULT,
@@ -798,8 +799,9 @@ def risky_resolution_setting(ctx: CheckContext) -> Iterator[Finding]:
 def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
     """## What it does
     Finds torch requirements that no index can satisfy on any platform: a local version that
-    does not exist (`+rocm` instead of `+rocm6.4`), or a `requires-python` below what every
-    admitted torch release supports.
+    does not exist (`+rocm` instead of `+rocm6.4`), a `requires-python` below what every
+    admitted torch release supports, or a nightly's triton sourced under the name its torch no
+    longer requires (`pytorch-triton` where nightly CUDA torch now requires `triton`).
 
     ## Why is this bad?
     `uv lock` fails ("No solution found"), or for requires-python picks nothing that installs
@@ -833,6 +835,46 @@ def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
                 f"{inst.command}: {torch[0].reason or torch[0].label}",
                 "no index has such a torch, so uv lock fails. Fix: pin a version that exists, "
                 "or raise requires-python.",
+            )
+    yield from _wrong_triton_name(model)
+
+
+def _wrong_triton_name(model: Model) -> Iterator[Finding]:
+    """A triton sourced to a channel index under the name the channel's torch no longer (or
+    not yet) requires: the catalog's `channels.<name>.triton` says which name it is now."""
+    p, catalog = model.project, model.catalog
+    from uvtorch.model.routing import channel_of
+    from uvtorch.model.routing import pytorch_variant as variant_of
+
+    tritons = {package_name(n) for c in catalog.channels.values() for n in c.triton.values()}
+    tritons |= {package_name("pytorch-" + n) for n in tritons if not n.startswith("pytorch-")}
+    for name, sources in p.sources.items():
+        if name not in tritons:
+            continue
+        for s in sources:
+            index = p.index(s.index)
+            if index is None:
+                continue
+            channel = channel_of(index.url, catalog)
+            variant = variant_of(index.url, catalog)
+            if channel is None or variant is None:
+                continue
+            family = "cuda" if variant == "default" else catalog.family_of(variant)
+            wanted = catalog.channels[channel].triton.get(family or "")
+            if wanted is None or package_name(wanted) == name:
+                continue
+            if package_name(wanted).replace("pytorch-", "") != name.replace("pytorch-", ""):
+                continue  # another family's triton: not this index's question
+            yield Finding(
+                "nonexistent-version", "error",
+                Place(install=f"extra:{s.extra}" if s.extra else None, package=name,
+                      table=s.table),
+                f"{name} is sourced to the {channel} index {index.name}, whose torch now "
+                f"requires {wanted}",
+                f"{channel} torch requires {wanted} from the {channel} index (catalog.toml, "
+                f"channels.{channel}.triton; pytorch/pytorch#169888 renamed it in 2025-12), so "
+                f"the {name} source is unused and uv looks for {wanted} elsewhere. Fix: source "
+                f"{wanted} instead (keep {name} only for a torch pinned to an older nightly).",
             )
 
 
