@@ -725,3 +725,12 @@ def test_the_lock_reader_reads_what_tomlkit_writes(packages: list[dict[str, obje
                 if re.sub(r"[-_.]+", "-", p["name"]).lower()
                 == re.sub(r"[-_.]+", "-", package["name"]).lower()]
         assert lock.named(package["name"]) == same
+
+
+def test_a_silenced_finding_is_not_fixed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = NOT_EXPLICIT.replace('[[tool.uv.index]]\nname = "pytorch-cu128"',
+                                '[[tool.uv.index]]  # uvtorch: ignore[UT006]\nname = "pytorch-cu128"')
+    write(tmp_path, text)
+    assert main(["check", str(tmp_path), "--fix", "--strict"]) == 0
+    assert (tmp_path / "pyproject.toml").read_text() == text
+    assert "fixed:" not in capsys.readouterr().out
