@@ -5,6 +5,7 @@ reader, and the uv guide's own examples (which must pass)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import replace
@@ -727,3 +728,34 @@ def test_the_lock_reader_reads_what_tomlkit_writes(packages: list[dict[str, obje
                 if re.sub(r"[-_.]+", "-", p["name"]).lower()
                 == re.sub(r"[-_.]+", "-", package["name"]).lower()]
         assert lock.named(package["name"]) == same
+
+
+def test_a_silenced_finding_is_not_fixed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = NOT_EXPLICIT.replace('[[tool.uv.index]]\nname = "pytorch-cu128"',
+                                '[[tool.uv.index]]  # uvtorch: ignore[UT006]\nname = "pytorch-cu128"')
+    write(tmp_path, text)
+    assert main(["check", str(tmp_path), "--fix", "--strict"]) == 0
+    assert (tmp_path / "pyproject.toml").read_text() == text
+    assert "fixed:" not in capsys.readouterr().out
+
+
+def test_the_benchmarks_big_lock_is_one_both_tools_read(tmp_path: Path) -> None:
+    """benchmarks/check_time.py compares like with like: uv reads the built lock whole (and
+    exports every copy), and check finds in it what it finds in the lock it was built from."""
+    import subprocess
+
+    from fakeindex import find_uv_bin
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from check_time import build
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    packages, _ = build(tmp_path, copies=2)
+    lock = loads((tmp_path / "uv.lock").read_text())
+    assert len(lock["package"]) == packages == len(Lock((tmp_path / "uv.lock").read_text())["package"])
+    done = subprocess.run([find_uv_bin(), "export", "--frozen", "--no-hashes", "--all-extras",
+                           "--directory", str(tmp_path)], capture_output=True, text=True,
+                          env={**os.environ, "UV_OFFLINE": "1"}, check=True)
+    assert "numpy-c2==" in done.stdout and "numpy==" in done.stdout
+    assert {f.name for f in findings(tmp_path)} == {f.name for f in findings(CORPUS / "dia-cu126")}

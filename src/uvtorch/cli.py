@@ -387,7 +387,6 @@ def _run_check(args: argparse.Namespace) -> int:
     from uvtorch.catalog import load
     from uvtorch.checks import output
     from uvtorch.checks.context import load_context
-    from uvtorch.checks.locate import line_in_lock, line_in_pyproject
     from uvtorch.checks.registry import (
         UnknownRule,
         all_rules,
@@ -396,7 +395,7 @@ def _run_check(args: argparse.Namespace) -> int:
         resolve,
         run,
     )
-    from uvtorch.checks.silence import configured_ignores, silenced_inline
+    from uvtorch.checks.silence import configured_ignores, unsilenced
 
     if args.list_rules or (args.rule or "").lower() == "all":
         print(output.render_rule_list(all_rules(), placeholders()))
@@ -447,8 +446,10 @@ def _run_check(args: argparse.Namespace) -> int:
         from uvtorch.fix import apply_fixes
         from uvtorch.write import write_files
 
+        # A silenced finding is not fixed either.
+        shown_now = [x.finding for x in unsilenced(folder, findings)[0]]
         fixable = [
-            f for f in findings
+            f for f in shown_now
             if f.fix is not None and (f.fix.applicability == "safe" or unsafe)
         ]
         path = folder / "pyproject.toml"
@@ -464,38 +465,19 @@ def _run_check(args: argparse.Namespace) -> int:
             )
         for line in done:
             print(f"fixed: {line}", file=say)
-        held = [f for f in findings if f.fix is not None and f.fix.applicability == "unsafe"
-                and not unsafe]
-        for f in held:
-            print(f"not fixed (unsafe, needs --unsafe-fixes): {f.fix.title}: "
-                  f"{f.fix.why_unsafe}", file=say)
+        held = [f.fix for f in shown_now
+                if f.fix is not None and f.fix.applicability == "unsafe" and not unsafe]
+        for fix in held:
+            print(f"not fixed (unsafe, needs --unsafe-fixes): {fix.title}: {fix.why_unsafe}",
+                  file=say)
         if after != before:
             print("Run `uv lock` to apply the fixes to the lock.", file=say)
             ctx = load_context(folder, load(), project.environment)
             ctx.project = ctx.project._replace(interpreter=project.interpreter)
             # What the lock still says is fixed by the next `uv lock`.
             findings = [f for f in findings_of(ctx) if f.place.table != "uv.lock"]
-    text = (folder / "pyproject.toml").read_text(encoding="utf-8")
-    lock_text: str | None = None
-
-    def locate(f: Any) -> Any:
-        nonlocal lock_text
-        if f.place.table == "uv.lock":
-            if lock_text is None:
-                lock_text = (folder / "uv.lock").read_text(encoding="utf-8")
-            return output.Located(f, _shown(folder / "uv.lock"),
-                                  line_in_lock(lock_text, f.place.package))
-        return output.Located(f, _shown(folder / "pyproject.toml"), line_in_pyproject(text, f))
-
-    lines = text.splitlines()
-    located, silenced = [], 0
-    for f in findings:
-        where = locate(f)
-        if where.file.endswith("pyproject.toml") and 0 < where.line <= len(lines) and \
-                silenced_inline(f, lines[where.line - 1]):
-            silenced += 1
-            continue
-        located.append(where)
+            model = ctx.model  # the table of the fixed file
+    located, silenced = unsilenced(folder, findings)
     from uvtorch.model import explain
 
     if fmt == "json":
@@ -512,16 +494,6 @@ def _run_check(args: argparse.Namespace) -> int:
         print(output.render_text(located, os.fspath(folder), silenced))
     failing = {"error", "warning"} if args.strict else {"error"}
     return 1 if any(x.finding.severity in failing for x in located) else 0
-
-
-def _shown(path: Path) -> str:
-    """A path as annotations want it: relative to the working directory when inside it."""
-    import os
-
-    try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 def _run_add(args: argparse.Namespace) -> int:

@@ -11,10 +11,14 @@ A selector that names no rule is a usage error, so a typo never silences silentl
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+from uvtorch.checks.locate import line_in_lock, line_in_pyproject
+from uvtorch.checks.output import Located
 from uvtorch.checks.registry import Finding, UnknownRule, resolve
 from uvtorch.errors import UsageError
 
@@ -59,3 +63,33 @@ def inline_ignores(line: str) -> set[str] | None:
 def silenced_inline(finding: Finding, line_text: str) -> bool:
     codes = inline_ignores(line_text)
     return codes is not None and finding.code in codes
+
+
+def unsilenced(folder: Path, findings: Iterable[Finding]) -> tuple[list[Located], int]:
+    """Each finding with the file and line it points at, minus those a trailing comment on
+    that line silences; and how many were silenced."""
+    text = (folder / "pyproject.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    lock_text: str | None = None
+    kept: list[Located] = []
+    silenced = 0
+    for f in findings:
+        if f.place.table == "uv.lock":
+            if lock_text is None:
+                lock_text = (folder / "uv.lock").read_text(encoding="utf-8")
+            kept.append(Located(f, shown(folder / "uv.lock"), line_in_lock(lock_text, f.place.package)))
+            continue
+        line = line_in_pyproject(text, f)
+        if 0 < line <= len(lines) and silenced_inline(f, lines[line - 1]):
+            silenced += 1
+            continue
+        kept.append(Located(f, shown(folder / "pyproject.toml"), line))
+    return kept, silenced
+
+
+def shown(path: Path) -> str:
+    """A path as annotations want it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
