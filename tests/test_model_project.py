@@ -222,3 +222,29 @@ def test_check_never_shows_a_traceback_on_random_wrong_values(
     code = main(["check", str(tmp_path)])
     out = capsys.readouterr()
     assert code in (0, 1, 2) and "Traceback" not in out.out + out.err
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    ("tool.uv.conflicts", 5), ("tool.uv.conflicts", [1, 2]), ("tool.uv.index", 5),
+    ("tool.uv.sources", 5), ("project.optional-dependencies", {"cpu": "torch"}),
+])
+def test_check_fix_on_wrong_types_writes_nothing_and_does_not_raise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, value: object
+) -> None:
+    from test_model_uv import PROJECTS
+
+    from uvtorch.cli import main
+
+    data = tomlkit.parse(PROJECTS["guide"].replace("{cpu}", "https://download.pytorch.org/whl/cpu")
+                         .replace("{cu128}", "https://download.pytorch.org/whl/cu128")).unwrap()
+    node = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+    text = tomlkit.dumps(data)
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert main(["check", str(tmp_path), "--fix"]) in (1, 2)
+    assert (tmp_path / "pyproject.toml").read_text() == text
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err

@@ -37,6 +37,11 @@ def _model(ctx: CheckContext) -> Model | None:
     return ctx.model if isinstance(ctx.model, Model) else None
 
 
+def _fixable(model: Model) -> bool:
+    """No fix is offered while a value has the wrong type: an edit could not know the table."""
+    return not model.project.problems and not model.project.lock_problems
+
+
 def _members(model: Model) -> list[str]:
     p = model.project
     return [f"extra:{e}" for e in p.optional] + [f"group:{g}" for g in p.groups]
@@ -168,7 +173,7 @@ def extras_without_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     listed = ", ".join(f"{a}/{b}" for a, b, _ in pairs)
     fix = None
     torch_extras = sorted({s.extra for s in project.sources_of(TORCH) if s.extra})
-    if all(m.startswith("extra:") and m[6:] in torch_extras for m in involved):
+    if all(m.startswith("extra:") and m[6:] in torch_extras for m in involved) and _fixable(model):
         fix = Fix(f"add conflicts = [[{tables}]] to [tool.uv]", "safe")
     yield Finding(
         "extras-without-conflicts", "error",
@@ -791,7 +796,6 @@ def risky_resolution_setting(ctx: CheckContext) -> Iterator[Finding]:
                 f"{index.url} is a find-links page but is declared as a Simple index",
                 'uv reads a Simple index as <url>/<package>/, which such a page does not have. '
                 'Fix: add format = "flat" to the index.',
-                Fix('add format = "flat" to the index', "safe"),
             )
 
 
