@@ -270,3 +270,26 @@ def test_extras_with_different_indexes_and_no_conflicts_do_not_lock(
     for install in ("extra:cpu", "extra:cu128"):
         torch = table.cell(install, "linux-x86_64").torch
         assert torch is not None and torch.kind == "error", install
+
+
+def test_check_fix_of_missing_conflicts_locks_and_installs_each_build(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str]
+) -> None:
+    """extras-without-conflicts' safe fix: after `uvtorch check --fix` the real uv locks, and
+    each extra installs the build the model predicts."""
+    from uvtorch.cli import main
+
+    text = PROJECTS["guide"].replace('conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]', "")
+    PROJECTS["fixme"] = text
+    try:
+        folder = write_project(tmp_path, "fixme", fake_index)
+    finally:
+        del PROJECTS["fixme"]
+    assert main(["check", str(folder), "--fix"]) == 0
+    run_uv(["lock"], cwd=folder, env=uv_env)
+    table = predict(read_project(folder), load())
+    for install in ("extra:cpu", "extra:cu128"):
+        run_uv(["sync", *sync_args(install)], cwd=folder, env=uv_env)
+        torch = table.cell(install, "linux-x86_64").torch
+        assert torch is not None
+        assert installed_packages(folder, uv_env)["torch"] == torch.version
