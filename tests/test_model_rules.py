@@ -324,12 +324,19 @@ def test_json_carries_the_routing_table(tmp_path: Path, capsys: pytest.CaptureFi
     assert cpu["cells"]["linux-x86_64"]["torchvision"]["version"] == "0.24.1+cpu"
 
 
-@pytest.mark.parametrize(("triton", "found"), [("pytorch-triton", True), ("triton", False)])
-def test_a_nightly_triton_under_its_old_name(tmp_path: Path, triton: str, found: bool) -> None:
+@pytest.mark.parametrize(("torch", "triton", "found"), [
+    ("torch>=2.16.0.dev0", "pytorch-triton", True),
+    ("torch>=2.16.0.dev0", "triton", False),
+    ("torch==2.16.0.dev20261120+cu130", "pytorch-triton", True),
+    # a nightly from before the rename (pytorch/pytorch#169888, 2025-12) needs the old name
+    ("torch==2.7.0.dev20250212+cu130", "pytorch-triton", False),
+])
+def test_a_nightly_triton_under_its_old_name(tmp_path: Path, torch: str, triton: str,
+                                             found: bool) -> None:
     text = HEAD.replace(">=3.10", ">=3.11") + f"""
 dependencies = []
 [project.optional-dependencies]
-cu130 = ["torch>=2.16.0.dev0", "{triton}"]
+cu130 = ["{torch}", "{triton}"]
 [tool.uv.sources]
 torch = [{{ index = "nightly", extra = "cu130", marker = "sys_platform == 'linux'" }}]
 {triton} = [{{ index = "nightly", extra = "cu130", marker = "sys_platform == 'linux'" }}]

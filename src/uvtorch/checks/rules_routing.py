@@ -843,6 +843,32 @@ def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
     yield from _wrong_triton_name(model)
 
 
+def _admits_current(p: object, channel_torch: str, source: object) -> bool:
+    """Whether the torch requirements next to `source` (same extra/group, or all) admit the
+    channel's current torch (catalog `channels.<name>.torch`, e.g. `>=2.16.0.dev0`)."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from uvtorch.model.project import ProjectModel, Source
+
+    assert isinstance(p, ProjectModel) and isinstance(source, Source)
+    lows = [Version(s.version) for s in SpecifierSet(channel_torch) if s.operator in (">=", "==")]
+    if not lows:
+        return True
+    scope = f"extra:{source.extra}" if source.extra else (
+        f"group:{source.group}" if source.group else None)
+    reqs = [r for r in p.requirements() if r.name == TORCH and (scope is None or r.origin == scope)]
+
+    def admits(spec: SpecifierSet) -> bool:
+        pins = [Version(x.version.split("+")[0].rstrip(".*")) for x in spec
+                if x.operator in ("==", "===")]
+        if pins:  # a pinned nightly (local part and all): is it today's channel or older?
+            return all(v >= lows[0] for v in pins)
+        return spec.contains(lows[0], prereleases=True)
+
+    return not reqs or any(admits(r.specifier) for r in reqs)
+
+
 def _wrong_triton_name(model: Model) -> Iterator[Finding]:
     """A triton sourced to a channel index under the name the channel's torch no longer (or
     not yet) requires: the catalog's `channels.<name>.triton` says which name it is now."""
@@ -865,6 +891,8 @@ def _wrong_triton_name(model: Model) -> Iterator[Finding]:
                 continue
             family = "cuda" if variant == "default" else catalog.family_of(variant)
             wanted = catalog.channels[channel].triton.get(family or "")
+            if not _admits_current(p, catalog.channels[channel].torch, s):
+                continue  # torch pinned to an older nightly, which required the old name
             if wanted is None or package_name(wanted) == name:
                 continue
             if package_name(wanted).replace("pytorch-", "") != name.replace("pytorch-", ""):
