@@ -757,3 +757,15 @@ def test_the_benchmarks_big_lock_is_one_both_tools_read(tmp_path: Path) -> None:
                           env={**os.environ, "UV_OFFLINE": "1"}, check=True)
     assert "numpy-c2==" in done.stdout and "numpy==" in done.stdout
     assert {f.name for f in findings(tmp_path)} == {f.name for f in findings(CORPUS / "dia-cu126")}
+
+
+def test_an_index_entry_is_found_by_its_whole_name() -> None:
+    text = ('[[tool.uv.index]]\nname = "pytorch-cu12"  # old\nurl = "x"\n\n'
+            '[[tool.uv.index]]\nname = "pytorch-cu128"\nurl = "y"\n')
+
+    def line(message: str) -> int:
+        return line_in_pyproject(text, Finding("x", "warning", Place(table="tool.uv.index"),
+                                               message, ""))
+
+    assert line("the PyTorch index pytorch-cu128 is not explicit") == 5
+    assert line("the PyTorch index pytorch-cu12 is not explicit") == 1
