@@ -234,6 +234,9 @@ POSITIVE = [
      {"install": "extra:system", "package": "tensorkit"}),
     ("system-torch-mismatch", GUIDE.replace("[tool.uv]\n", SYSTEM), None, {"torch": "2.7.0"},
      "error", {"package": "torch"}),
+    ("lock-other-host", GUIDE.replace("https://download.pytorch.org/whl/",
+                                      "https://mirror.example/pytorch/whl/"), LOCK_CU128, None,
+     "info", {"package": "torch", "table": "uv.lock"}),
 ]
 # The same rules quiet on the nearest correct file.
 NEGATIVE = [
@@ -265,6 +268,7 @@ NEGATIVE = [
                                                           'dependencies = ["torch"] }'),
      SYSTEM_LOCK.replace('dependencies = [{ name = "torch" }]', "dependencies = []"), None),
     ("system-torch-mismatch", GUIDE.replace("[tool.uv]\n", SYSTEM), None, {"torch": "2.5.0a0"}),
+    ("lock-other-host", GUIDE, LOCK_CU128, None),
 ]
 
 
