@@ -234,6 +234,9 @@ POSITIVE = [
      {"install": "extra:system", "package": "tensorkit"}),
     ("system-torch-mismatch", GUIDE.replace("[tool.uv]\n", SYSTEM), None, {"torch": "2.7.0"},
      "error", {"package": "torch"}),
+    ("lock-other-host", GUIDE.replace("https://download.pytorch.org/whl/",
+                                      "https://mirror.example/pytorch/whl/"), LOCK_CU128, None,
+     "info", {"package": "torch", "table": "uv.lock"}),
 ]
 # The same rules quiet on the nearest correct file.
 NEGATIVE = [
@@ -265,6 +268,7 @@ NEGATIVE = [
                                                           'dependencies = ["torch"] }'),
      SYSTEM_LOCK.replace('dependencies = [{ name = "torch" }]', "dependencies = []"), None),
     ("system-torch-mismatch", GUIDE.replace("[tool.uv]\n", SYSTEM), None, {"torch": "2.5.0a0"}),
+    ("lock-other-host", GUIDE, LOCK_CU128, None),
 ]
 
 
@@ -759,3 +763,38 @@ def test_the_benchmarks_big_lock_is_one_both_tools_read(tmp_path: Path) -> None:
                           env={**os.environ, "UV_OFFLINE": "1"}, check=True)
     assert "numpy-c2==" in done.stdout and "numpy==" in done.stdout
     assert {f.name for f in findings(tmp_path)} == {f.name for f in findings(CORPUS / "dia-cu126")}
+
+
+def test_an_index_entry_is_found_by_its_whole_name() -> None:
+    text = ('[[tool.uv.index]]\nname = "pytorch-cu12"  # old\nurl = "x"\n\n'
+            '[[tool.uv.index]]\nname = "pytorch-cu128"\nurl = "y"\n')
+
+    def line(message: str) -> int:
+        return line_in_pyproject(text, Finding("x", "warning", Place(table="tool.uv.index"),
+                                               message, ""))
+
+    assert line("the PyTorch index pytorch-cu128 is not explicit") == 5
+    assert line("the PyTorch index pytorch-cu12 is not explicit") == 1
+
+
+@pytest.mark.e2e
+def test_the_safe_fixes_make_a_project_uv_can_lock(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Extras without a conflict set and an index that is not explicit: uv cannot lock it;
+    after `check --fix` (safe fixes only) it locks, and each extra installs its own build."""
+    text = NOT_EXPLICIT.replace(
+        'conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]', "").replace(
+        "https://download.pytorch.org/whl/", fake_index.pytorch_base + "/")
+    project = write(tmp_path / "p", text)
+    failed = run_uv(["lock"], cwd=project, env=uv_env, check=False)
+    assert failed.returncode != 0 and "conflicting" in failed.stderr.lower()
+    assert main(["check", str(project), "--fix"]) == 0
+    out = capsys.readouterr().out
+    assert "fixed: declared the extras cpu, cu128 as conflicting" in out
+    assert "fixed: made the index pytorch-cu128 explicit" in out
+    run_uv(["lock"], cwd=project, env=uv_env)
+    for extra, version in (("cpu", "2.9.1+cpu"), ("cu128", "2.9.1+cu128")):
+        run_uv(["sync", "--extra", extra], cwd=project, env=uv_env)
+        assert installed_packages(project, uv_env)["torch"] == version

@@ -114,18 +114,17 @@ def line_in_pyproject(text: str, finding: Finding) -> int:
     entries = [n for parts, n in headers if parts == table]
     if len(entries) > 1:
         for start in entries:
-            for k in keys:
-                if k.table == table and k.key == ["name"] and k.first > start:
-                    value = lines[k.first - 1].split("=", 1)[1].strip().strip("\"'")
-                    if value and value in finding.message:
-                        return start
-                    break
+            named = next((k for k in keys if k.table == table and k.key == ["name"]
+                          and k.first > start), None)
+            value = re.search(r"""=\s*["']([^"']+)["']""", lines[named.first - 1]) if named else None
+            if value and re.search(rf"(?<![\w.-]){re.escape(value.group(1))}(?![\w.-])",
+                                   finding.message):
+                return start
     if entries and not package:
         return entries[0]
     # The most specific key: table.package, table.extra, then the table path itself.
     wanted = [_norm(x) for x in table]
-    tails = [t for t in ([package] if package else []) + ([extra] if extra else [])]
-    for tail in tails:
+    for tail in [t for t in (package, extra) if t]:
         for parts, n in headers:
             if [_norm(x) for x in parts] == wanted + [_norm(tail)]:
                 return n

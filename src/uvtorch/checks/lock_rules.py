@@ -250,3 +250,56 @@ def system_torch_mismatch(ctx: CheckContext) -> Iterator[Finding]:
                 "the image changed, or this is another machine. Fix: update [tool.uvtorch] "
                 f"system.{name} to \"{found}\" after checking the project works with it.",
             )
+
+
+# PyPI's hosts: uv's default index (`PYPI_URL` = https://pypi.org/simple in astral-sh/uv
+# crates/uv-distribution-types/src/index_url.rs) and where its files live.
+_PYPI_HOSTS = {"pypi.org", "files.pythonhosted.org"}
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower()
+
+
+@rule("UT022", "lock-other-host", "info",
+      "the lock's torch URLs point at another host than the project's indexes")
+def lock_other_host(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds torch-family entries in uv.lock taken from an index on a host that none of the
+    project's `[[tool.uv.index]]` entries (nor PyPI) is on.
+
+    ## Why is this bad?
+    The index moved (a mirror, a proxy) after the lock was written, or the lock was made with
+    another `UV_INDEX`/uv.toml: `uv sync --frozen` downloads from the old host, which CI may
+    not reach, and the next `uv lock` rewrites every such entry.
+
+    ## Example
+    ```toml
+    # pyproject.toml: url = "https://mirror.example/whl/cu128"
+    # uv.lock:        source = { registry = "https://download.pytorch.org/whl/cu128" }
+    ```
+
+    ## Fix
+    Run `uv lock` so the lock names the project's indexes (or give the index in
+    pyproject.toml that the lock was made with).
+    """
+    p = ctx.project
+    if ctx.lock is None:
+        return
+    hosts = {_host(str(i.get("url", ""))) for i in p.indexes.values()} | _PYPI_HOSTS
+    family = [TORCH] + sorted(n for n, c in p.catalog.companions.items() if c.on_index)
+    for name in family:
+        for package in packages_named(ctx.lock, name):
+            registry = _registry(package)
+            host = _host(registry)
+            if registry and host and host not in hosts:
+                yield Finding(
+                    "lock-other-host", "info", Place(package=name, table="uv.lock"),
+                    f"the lock takes {name} {package.get('version')} from {host}, where none "
+                    "of the project's indexes is",
+                    f"the lock was made with another index ({registry}); `uv sync --frozen` "
+                    "downloads from there. Fix: run uv lock.",
+                )
+                break

@@ -5,9 +5,11 @@ A monorepo's lock holds thousands of packages (9 MB), of which the checks read a
 tomlkit builds an editable document of the whole file (12.7 s, 307 MB on such a lock); here
 the text is cut at uv's `[[package]]` headers and each wanted entry is parsed on its own with
 the standard library's tomllib (Python 3.10: tomlkit, the project's other reader). uv writes
-every entry as `[[package]]` followed by `name = "..."` on the next line
-(crates/uv-resolver/src/lock/mod.rs, `Lock::to_toml`); an entry written another way is parsed
-whole, so a hand-edited lock is still read correctly, only slower.
+the entries last, as one array of tables (`doc.insert("package", Item::ArrayOfTables(..))` in
+`Lock::to_toml`, astral-sh/uv crates/uv-resolver/src/lock/mod.rs), each beginning with
+`name = "..."` (as in every uv.lock of tests/corpus); an entry whose first line is not its
+name is parsed at once to learn it. uv writes no multi-line strings, so a `[[package]]` line
+is always a header (a hand-written multi-line string holding one would read as invalid).
 
 `Lock` is a read-only Mapping like the parsed file: `lock["package"]` parses every entry
 (cached); `lock.named("torch")` parses only torch's entries.

@@ -3,6 +3,7 @@
 Each is registered here as a placeholder that finds nothing, so its code, name and docs are
 fixed now (`--rule`, `--select`, SARIF rule lists see them); the model's rule registers the
 same code with `@rule(...)` and replaces it, whichever module is imported first.
+(UT022 lock-other-host, once a placeholder here, is checked in lock_rules.py.)
 """
 
 from __future__ import annotations
@@ -195,29 +196,5 @@ def default_group_conflicts(ctx: CheckContext) -> Iterator[Finding]:
 
     ## Fix
     Remove the group from `default-groups`, or from the conflict set.
-    """
-    return iter(())
-
-
-@rule("UT022", "lock-other-host", "info",
-      "the lock's torch URLs point at another host than the project's indexes",
-      placeholder=True)
-def lock_other_host(ctx: CheckContext) -> Iterator[Finding]:
-    """## What it does
-    Finds torch entries in uv.lock whose registry or wheel URLs are on another host than the
-    project's declared indexes.
-
-    ## Why is this bad?
-    The index moved (a mirror, a proxy) after the lock was written; `uv sync --frozen`
-    downloads from the old host, and `uv lock` will rewrite every torch entry.
-
-    ## Example
-    ```toml
-    # pyproject.toml: url = "https://mirror.example/whl/cu128"
-    # uv.lock:        source = { registry = "https://download.pytorch.org/whl/cu128" }
-    ```
-
-    ## Fix
-    Run `uv lock` so the lock names the project's indexes.
     """
     return iter(())
