@@ -126,6 +126,13 @@ def test_a_placeholder_is_replaced_by_the_real_rule(
     all_rules()
     monkeypatch.setattr(registry, "_RULES", dict(registry._RULES))
     monkeypatch.setattr(registry, "_PLACEHOLDERS", set(registry._PLACEHOLDERS))
+    del registry._RULES["UT022"]  # every rule is real now: make UT022 a placeholder again
+
+    def placeholder(ctx: CheckContext) -> list[Finding]:
+        """## What it does\nx\n## Why is this bad?\nx\n## Example\nx\n## Fix\nx"""
+        return []
+
+    rule("UT022", "lock-other-host", "info", "s", placeholder=True)(placeholder)
     assert "UT022" in registry.placeholders()
 
     def lock_other_host(ctx: CheckContext) -> list[Finding]:
