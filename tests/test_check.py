@@ -9,30 +9,65 @@ import pytest
 
 from tomlread import loads
 from uvtorch.catalog import load
-from uvtorch.check import read_project, run_checks
+from uvtorch.checks import run
+from uvtorch.checks.context import load_context
 from uvtorch.cli import main
 
 CORPUS = Path(__file__).parent / "corpus"
-CORPUS_IDS = {
-    "extras-without-conflicts", "torch-without-extra-source", "index-not-explicit",
-    "companion-mismatch", "dependent-pulls-pypi-torch", "missing-platform-marker",
-    "kernel-without-build-torch", "no-build-for-accelerator", "nightly-without-triton-source",
-    "system-torch-not-excluded",
+# The corpus's first labels (expected.toml) used the first check's ids; their rules now have
+# these names (labels.toml, the corpus's new format, uses the names directly).
+OLD_IDS = {
+    "extras-without-conflicts": "extras-without-conflicts",
+    "torch-without-extra-source": "accelerator-extra-without-source",
+    "index-not-explicit": "index-not-explicit",
+    "companion-mismatch": "companion-build-mismatch",
+    "dependent-pulls-pypi-torch": "base-install-pulls-pypi-torch",
+    "missing-platform-marker": "platform-gets-other-build",
+    "kernel-without-build-torch": "kernel-without-build-torch",
+    "no-build-for-accelerator": "no-build-for-accelerator",
+    "nightly-without-triton-source": "nightly-without-triton-source",
+    "system-torch-not-excluded": "system-torch-not-excluded",
 }
 
 
 def ids(folder: Path) -> set[str]:
-    return {f.id for f in run_checks(read_project(folder, load()))}
+    return {f.name for f in run(load_context(folder, load()))}
 
 
-# Only the first 23 entries carry the old ids (expected.toml); the contract labels of every
-# entry (labels.toml) are scored by benchmarks/check_corpus.py.
-@pytest.mark.parametrize(
-    "entry", sorted(p.name for p in CORPUS.iterdir() if (p / "expected.toml").is_file())
-)
+OLD_LABELLED = sorted(p.parent.name for p in CORPUS.glob("*/expected.toml"))
+# Old labels that uv's behaviour disproves, with the proof; the label files are the corpus's.
+DISPROVED = {
+    # The default group's torch source has no marker, but the group's torch requirement is
+    # Linux x86_64 only, and a group-scoped source applies only to that group's requirements
+    # (uv: crates/uv-distribution/src/metadata/lowering.rs): macOS gets PyPI's torch. Proved
+    # with the real uv in test_check_framework.py::test_a_group_scoped_source_only_reaches_...
+    ("open-instruct", "platform-gets-other-build"),
+}
+
+
+# Old labels the routing model answers otherwise, each with the uv behaviour that decides it.
+OLD_LABELS_OVERRULED = {
+    # cu12 is in no conflict set, so uv resolves it in every fork and its index pin reaches the
+    # base requirement: a plain `uv sync` gets the cu128 build, not PyPI's (uv 0.13.9 on the
+    # fake index: tests/test_model_uv.py, project `base-and-extra`).
+    ("mjlab", "base-install-pulls-pypi-torch"),
+    # `uv lock` fails first on the two index pins (extras-without-conflicts, reported); no
+    # platform can be judged until the lock resolves.
+    ("nanochat-extras-no-conflicts", "platform-gets-other-build"),
+    # The cpu/gpu aliases get PyPI's torch because uv routes requirements reached through a
+    # self-reference as unscoped (tests/test_model_uv.py, project `alias`): reported as
+    # extra-alias-not-routed, the rule for exactly that.
+    ("sleap-nn-alias-extras", "accelerator-extra-without-source"),
+}
+
+
+@pytest.mark.parametrize("entry", OLD_LABELLED)
 def test_real_world_projects_get_the_expected_findings(entry: str) -> None:
-    expected = set(loads((CORPUS / entry / "expected.toml").read_text())["findings"])
-    assert ids(CORPUS / entry) & CORPUS_IDS == expected
+    """Every old label is still found (at the severity the model now gives it); new findings
+    are the corpus benchmark's to score (benchmarks/check_corpus.py)."""
+    expected = {OLD_IDS[i] for i in loads((CORPUS / entry / "expected.toml").read_text())["findings"]}
+    expected -= {name for e, name in OLD_LABELS_OVERRULED | DISPROVED if e == entry}
+    assert expected <= ids(CORPUS / entry)
 
 
 def test_the_torch_2_6_cu126_lock_in_the_corpus_is_caught() -> None:
@@ -89,12 +124,12 @@ def test_the_uv_guide_pattern_is_clean(tmp_path: Path) -> None:
     [
         (('conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]', ""), "extras-without-conflicts"),
         (('  { index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != \'darwin\'" },\n]\n'
-          "torchvision", "]\ntorchvision"), "torch-without-extra-source"),
+          "torchvision", "]\ntorchvision"), "accelerator-extra-without-source"),
         (("explicit = true\n\n[[tool.uv.index]]", "\n[[tool.uv.index]]"), "index-not-explicit"),
-        (("dependencies = []", 'dependencies = ["ultralytics"]'), "dependent-pulls-pypi-torch"),
+        (("dependencies = []", 'dependencies = ["ultralytics"]'), "base-install-pulls-pypi-torch"),
         (('{ index = "pytorch-cu128", extra = "cu128", marker = "sys_platform != \'darwin\'" },\n]\n'
           "torchvision", '{ index = "pytorch-cu128", extra = "cu128" },\n]\ntorchvision'),
-         "missing-platform-marker"),
+         "platform-gets-other-build"),
         (('cu128 = ["torch>=2.9,<2.10", "torchvision>=0.24,<0.25"]',
           'cu128 = ["torch>=2.9,<2.10", "torchvision>=0.24,<0.25", "flash-attn"]'),
          "kernel-without-build-torch"),
@@ -103,7 +138,7 @@ def test_the_uv_guide_pattern_is_clean(tmp_path: Path) -> None:
         (('{ index = "pytorch-cpu", extra = "cpu" },\n  { index = "pytorch-cu128", extra = "cu128", '
           'marker = "sys_platform != \'darwin\'" },\n]\n\n[[',
           '{ index = "pytorch-cpu", extra = "cpu" },\n  { index = "pytorch-cpu", extra = "cu128" },\n]\n\n[['),
-         "companion-mismatch"),
+         "companion-build-mismatch"),
         (("[tool.uv]\n", '[tool.uvtorch]\nsystem = { torch = "2.5.0a0" }\n\n[tool.uv]\n'),
          "system-torch-not-excluded"),
     ],
@@ -130,23 +165,28 @@ def test_what_init_writes_passes_check(
 ) -> None:
     assert main(["init", str(tmp_path / "p"), "--yes", *args]) == 0
     capsys.readouterr()
-    assert main(["check", str(tmp_path / "p")]) == 0, capsys.readouterr().out
+    # What uvtorch writes has no warnings either.
+    assert main(["check", str(tmp_path / "p"), "--strict"]) == 0, capsys.readouterr().out
 
 
 def test_json_output_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path, GUIDE.replace("explicit = true\n\n[[tool.uv.index]]", "\n[[tool.uv.index]]"))
-    assert main(["check", str(tmp_path), "--json"]) == 1
+    assert main(["check", str(tmp_path), "--json"]) == 0  # a warning: the project works
     report = json.loads(capsys.readouterr().out)
-    assert report["schema_version"] == 1 and report["errors"] == 1
-    assert report["findings"][0]["id"] == "index-not-explicit"
-    assert set(report["findings"][0]) == {"id", "severity", "where", "why", "fix"}
+    assert report["summary"] == {"error": 0, "warning": 1, "info": 0}
+    finding = report["findings"][0]
+    assert (finding["code"], finding["name"]) == ("UT006", "index-not-explicit")
+    assert set(finding) == {"code", "name", "severity", "place", "message", "why", "fix"}
+    assert finding["fix"] == {"title": "add explicit = true to the index pytorch-cpu",
+                              "applicability": "safe"}
+    assert main(["check", str(tmp_path), "--json", "--strict"]) == 1
 
 
-def test_unreadable_pyproject_is_one_line_and_exit_1(
+def test_unreadable_pyproject_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "pyproject.toml").write_text("[project\n")
-    assert main(["check", str(tmp_path)]) == 1
+    assert main(["check", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "is not valid TOML" in err and "Traceback" not in err
 
@@ -208,6 +248,7 @@ def test_a_locked_extra_without_a_wheel_for_a_target_platform_is_found(tmp_path:
                          "platform_machine == 'x86_64'\", \"sys_platform == 'win32'\"]\n")
     write(tmp_path, text)
     (tmp_path / "uv.lock").write_text(LOCK_WITHOUT_MAC)
-    findings = run_checks(read_project(tmp_path, load()))
-    missing = [f for f in findings if f.id == "lock-missing-platform-wheel"]
-    assert len(missing) == 1 and "windows-x86_64" in missing[0].why
+    findings = run(load_context(tmp_path, load()))
+    missing = [f for f in findings if f.name == "lock-missing-platform-wheel"]
+    assert len(missing) == 1 and missing[0].place.platform == "windows-x86_64"
+    assert missing[0].place.install == "extra:cu128" and "windows-x86_64" in missing[0].message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,6 +151,28 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         return argparse.HelpFormatter._fill_text(self, text, width, indent)
 
 
+CHECK_EPILOG = """\
+examples:
+  uvtorch check                      audit ./pyproject.toml (and ./uv.lock)
+  uvtorch check DIR --strict         warnings fail too (CI)
+  uvtorch check --output-format github      annotations in a GitHub Actions job
+  uvtorch check --output-format sarif > uvtorch.sarif     for code scanning
+  uvtorch check --select UT001,UT003 --ignore index-not-explicit
+  uvtorch check --rule UT005         what platform-gets-other-build means and how to fix it
+  uvtorch check --fix                apply the safe fixes; --unsafe-fixes also the others
+
+silencing, in pyproject.toml:
+  [tool.uvtorch.check]
+  ignore = ["UT006"]                 never report these rules (codes or names)
+
+  torch = [{ index = "pytorch-cu128", extra = "cu128" }]  # uvtorch: ignore[UT005]
+      a trailing comment on the line a finding points at silences it (bare
+      `# uvtorch: ignore` silences every rule on that line)
+
+pre-commit: uvtorch ships a hook, id `uvtorch-check` (see README.md).
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one paragraph and exit code 2."""
 
@@ -252,17 +275,49 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="audit a project's pyproject.toml and uv.lock for PyTorch failure modes",
-        description="Audit DIR/pyproject.toml (and uv.lock when present) for the ways PyTorch + "
-        "uv configurations break: extras without a conflict set, torch without a per-extra "
-        "source, non-explicit PyTorch indexes, companions that cannot match torch, dependents "
-        "that pull PyPI's torch, CUDA indexes without platform markers, kernels built without "
-        "torch, accelerators the torch spec has no build for, nightlies without their triton, "
-        "a system torch not excluded, and locks whose CUDA torch lost its nvidia-* libraries. "
-        "Exit code 1 when any error is found.",
+        description=textwrap.fill("Audit DIR/pyproject.toml (and uv.lock when present) for the "
+        "ways PyTorch + uv configurations break. Every finding has a stable code and name (UT001 "
+        "extras-without-conflicts, ...; --list-rules lists them, --rule CODE explains one) "
+        "and a severity: error (some documented `uv sync`/`uv lock` breaks or installs the "
+        "wrong build), warning (works, but one platform or install silently gets another "
+        "build) or info. Exit code 1 when an unsilenced error is found (--strict: a warning "
+        "too), 2 when the input cannot be read or a flag is wrong, else 0.", 79,
+        break_on_hyphens=False),
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if wanted == "check":  # arguments only for the command being run
         check.add_argument("directory", nargs="?", default=".", metavar="DIR")
-        check.add_argument("--json", action="store_true", help="print findings as JSON")
+        check.add_argument(
+            "--output-format", choices=("text", "json", "github", "sarif"), default="text",
+            help="text (default), json, github (workflow annotations) or sarif (2.1.0)",
+        )
+        check.add_argument("--json", action="store_true", help="the same as --output-format json")
+        check.add_argument(
+            "--select", action="append", default=[], metavar="RULES",
+            help="only these rules: codes, names or code prefixes, comma-separated or repeated "
+            "(UT001,index-not-explicit; ALL)",
+        )
+        check.add_argument(
+            "--ignore", action="append", default=[], metavar="RULES",
+            help="leave out these rules (as --select takes them)",
+        )
+        check.add_argument(
+            "--strict", action="store_true", help="warnings count for the exit code too",
+        )
+        check.add_argument(
+            "--explain", action="store_true",
+            help="first print the routing table: for each install (uv sync, --extra X, "
+            "--group G) and target platform, which torch build it gets (* a companion "
+            "disagrees, ! uv fails); JSON output always carries it under \"routing\"",
+        )
+        check.add_argument(
+            "--rule", metavar="CODE",
+            help="print the documentation of one rule (a code or name; `all`: list them) and exit",
+        )
+        check.add_argument(
+            "--list-rules", action="store_true", help="list every rule's code, name and severity",
+        )
         check.add_argument(
             "--python-executable", metavar="PATH",
             help="for a project using its environment's torch ([tool.uvtorch] system): the "
@@ -273,9 +328,14 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                     "--fix fetch the wheel URLs found in uv.lock")
         check.add_argument(
             "--fix", action="store_true",
-            help="repair what can be repaired safely (explicit indexes, a conflict set, metadata "
-            "overrides read from the index, exclude-dependencies for the environment's torch) "
-            "in place, and print the diff",
+            help="apply the safe fixes (explicit indexes nothing else depends on, a conflict "
+            "set, metadata overrides read from the index, exclude-dependencies for the "
+            "environment's torch) in place, and print the diff",
+        )
+        check.add_argument(
+            "--unsafe-fixes", action="store_true",
+            help="with --fix (or alone): also apply fixes that may change which build a user "
+            "gets; each is explained in the output",
         )
     add = commands.add_parser(
         "add",
@@ -560,11 +620,15 @@ def _run_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selectors(values: Sequence[str]) -> list[str]:
+    return [x for value in values for x in value.split(",") if x.strip()]
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     folder = Path(args.directory)
-    if not args.fix:
+    if not (args.fix or args.unsafe_fixes):
         return _check(args, folder)
     from uvtorch.write import edit_lock
 
@@ -574,22 +638,47 @@ def _run_check(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace, folder: Path) -> int:
     import difflib
-    import json
+    import os
 
     from uvtorch.catalog import load
-    from uvtorch.check import ERROR, read_project, run_checks
+    from uvtorch.checks import output
+    from uvtorch.checks.context import load_context
+    from uvtorch.checks.registry import (
+        UnknownRule,
+        all_rules,
+        find_rule,
+        placeholders,
+        resolve,
+        run,
+    )
+    from uvtorch.checks.silence import configured_ignores, unsilenced
 
-    for name in ("pyproject.toml", "uv.lock"):
-        if (folder / name).exists() and not (folder / name).is_file():  # a FIFO blocks reads
-            raise UsageError(f"{folder / name} is not a regular file.",
-                             "Give a project folder whose pyproject.toml is a plain file.")
-    project = read_project(folder, load())
+    if args.list_rules or (args.rule or "").lower() == "all":
+        print(output.render_rule_list(all_rules(), placeholders()))
+        return 0
+    select, ignore = _selectors(args.select), _selectors(args.ignore)
+    try:
+        if args.rule:
+            print(output.render_rule(find_rule(args.rule)), end="")
+            return 0
+        resolve(select + ignore)
+    except UnknownRule as exc:
+        raise UsageError(
+            f"No rule is called '{exc}'.",
+            "Give a code (UT005), a name (platform-gets-other-build) or a code prefix; "
+            "uvtorch check --list-rules lists them.",
+        ) from None
+    fmt = "json" if args.json else args.output_format
+    folder = Path(args.directory)
+    ctx = load_context(folder, load())
+    project = ctx.project
     # A project with a system extra next to index extras is checked on laptops too: its
     # environment is compared only when --python-executable names the image's interpreter.
     from uvtorch.system import SYSTEM
 
-    combined = SYSTEM in project.data.get("project", {}).get("optional-dependencies", {})
-    if project.data.get("tool", {}).get("uvtorch", {}).get("system") and (
+    model = ctx.model
+    combined = SYSTEM in model.project.optional
+    if model.project.uvtorch.get("system") and (
         args.python_executable or not combined
     ):
         import os
@@ -615,45 +704,72 @@ def _check(args: argparse.Namespace, folder: Path) -> int:
                 found = probe(python).packages
             except UvtorchError:
                 found = {}
-            project = project._replace(environment=found, interpreter=python)
-    findings = run_checks(project)
-    if args.fix and findings:
+            ctx.project = project = project._replace(environment=found, interpreter=python)
+
+    def findings_of(context: Any) -> list[Any]:
+        return run(context, select or None, ignore + sorted(configured_ignores(context.pyproject)))
+
+    findings = findings_of(ctx)
+    # Fix reports go to stderr for machine-read formats, so stdout stays one document.
+    say = sys.stdout if fmt == "text" else sys.stderr
+    unsafe = args.unsafe_fixes
+    if args.fix or unsafe:
         from uvtorch.fix import apply_fixes
         from uvtorch.write import as_written, read_real, replace_file
 
+        # A silenced finding is not fixed either.
+        shown_now = [x.finding for x in unsilenced(folder, findings)[0]]
+        fixable = [
+            f for f in shown_now
+            if f.fix is not None and (f.fix.applicability == "safe" or unsafe)
+        ]
         path = folder / "pyproject.toml"
         before = path.read_text(encoding="utf-8")
-        after, done = apply_fixes(project, findings, _lock_fetcher(args.trust))
+        after, done = (
+            apply_fixes(project, fixable, _lock_fetcher(args.trust), unsafe=unsafe)
+            if fixable else (before, [])
+        )
         if after != before:
             real_before, real_after = read_real(path), as_written(path, after)
             for note in replace_file(path, after):
-                print(f"note: {note}")
-            sys.stdout.writelines(
+                print(f"note: {note}", file=say)
+            say.writelines(
                 difflib.unified_diff(
                     real_before.splitlines(keepends=True), real_after.splitlines(keepends=True),
                     "pyproject.toml", "pyproject.toml (fixed)",
                 )
             )
         for line in done:
-            print(f"fixed: {line}")
+            print(f"fixed: {line}", file=say)
+        held = [f.fix for f in shown_now
+                if f.fix is not None and f.fix.applicability == "unsafe" and not unsafe]
+        for fix in held:
+            print(f"not fixed (unsafe, needs --unsafe-fixes): {fix.title}: {fix.why_unsafe}",
+                  file=say)
         if after != before:
-            print("Run `uv lock` to apply the fixes to the lock.")
-            findings = run_checks(read_project(folder, load(), project.environment))
+            print("Run `uv lock` to apply the fixes to the lock.", file=say)
+            ctx = load_context(folder, load(), project.environment)
+            ctx.project = ctx.project._replace(interpreter=project.interpreter)
             # What the lock still says is fixed by the next `uv lock`.
-            findings = [f for f in findings if not f.where.startswith("uv.lock")]
-    errors = sum(f.severity == ERROR for f in findings)
-    if args.json:
-        print(json.dumps({
-            "schema_version": 1,
-            "project": str(folder),
-            "errors": errors,
-            "findings": [f._asdict() for f in findings],
-        }, indent=2))
+            findings = [f for f in findings_of(ctx) if f.place.table != "uv.lock"]
+            model = ctx.model  # the table of the fixed file
+    located, silenced = unsilenced(folder, findings)
+    from uvtorch.model import explain
+
+    if fmt == "json":
+        print(output.render_json(located, {"routing": explain.render_json(model.routing)}))
+    elif fmt == "github":
+        rendered = output.render_github(located)
+        if rendered:
+            print(rendered)
+    elif fmt == "sarif":
+        print(output.render_sarif(located, all_rules()))
     else:
-        for f in findings:
-            print(f"{f.severity}: {f.id} at {f.where}\n  why: {f.why}\n  fix: {f.fix}")
-        print(f"{len(findings)} finding(s), {errors} error(s) in {folder}")
-    return 1 if errors else 0
+        if args.explain:
+            print(explain.render_text(model.routing) + "\n")
+        print(output.render_text(located, os.fspath(folder), silenced))
+    failing = {"error", "warning"} if args.strict else {"error"}
+    return 1 if any(x.finding.severity in failing for x in located) else 0
 
 
 def _lock_fetcher(trusted: bool) -> Callable[[str], bytes | None]:
@@ -675,7 +791,8 @@ def _run_add(args: argparse.Namespace) -> int:
 
     from uvtorch.add import add
     from uvtorch.catalog import load
-    from uvtorch.check import read_project, run_checks
+    from uvtorch.checks.context import load_context
+    from uvtorch.checks.registry import run
     from uvtorch.write import as_written, edit_lock, read_real, write_files
 
     if args.add_python is not None:
@@ -719,9 +836,9 @@ def _run_add(args: argparse.Namespace) -> int:
         for note in write_files(folder, files, force=True, edit=True):
             print(f"note: {note}")
     print(f"added: {', '.join(done)}")
-    remaining = run_checks(read_project(folder, load()))
+    remaining = [f for f in run(load_context(folder, load())) if f.severity != "info"]
     for f in remaining:  # the write succeeded: what is left is for `uvtorch check` to judge
-        print(f"still to fix ({f.severity}): {f.id} at {f.where}: {f.why}")
+        print(f"still to fix ({f.severity}): {f.code} {f.name}: {f.message}")
     print("Run `uv lock` to update the lock" + (
         ", and `uvtorch check` for what is still to fix." if remaining else "."))
     return 0
@@ -730,9 +847,11 @@ def _run_add(args: argparse.Namespace) -> int:
 def _run_upgrade(args: argparse.Namespace) -> int:
     import difflib
 
-    from uvtorch.catalog import load
-    from uvtorch.check import read_project, run_checks
     from contextlib import nullcontext
+
+    from uvtorch.catalog import load
+    from uvtorch.checks.context import load_context
+    from uvtorch.checks.registry import run
 
     from uvtorch.upgrade import lock, upgrade
     from uvtorch.write import as_written, edit_lock, read_real, write_files
@@ -769,9 +888,9 @@ def _run_upgrade(args: argparse.Namespace) -> int:
     torch = (result.new.torch if result.old.torch == result.new.torch
              else f"{result.old.torch} -> {result.new.torch}")
     print(f"upgraded: {torch} ({builds}); wrote {', '.join(result.files)}")
-    remaining = run_checks(read_project(folder, load()))
+    remaining = run(load_context(folder, load()))
     for f in remaining:
-        print(f"{f.severity}: {f.id} at {f.where}: {f.why}")
+        print(f"{f.severity}: {f.code} {f.name}: {f.message}")
     failed = any(f.severity == "error" for f in remaining)
     if args.no_lock:
         print("Run `uv lock` to update the lock.")

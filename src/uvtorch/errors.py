@@ -59,6 +59,13 @@ class BadPyproject(UvtorchError):
     """An existing pyproject.toml cannot be read."""
 
 
+class UnreadableProject(BadPyproject):
+    """`check` cannot read its input (pyproject.toml or uv.lock): a usage error, exit 2, so a
+    CI job never mistakes it for findings (exit 1)."""
+
+    exit_code = USAGE
+
+
 class TemplateEscape(UvtorchError):
     """A template path that would land outside the target folder."""
 

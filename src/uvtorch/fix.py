@@ -11,7 +11,7 @@ packages through which the lock's system extra would get an index's torch.
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.parser import HeaderParser
 from typing import Any
 
@@ -20,13 +20,15 @@ from packaging.utils import canonicalize_name
 from tomlkit.items import Table
 
 from uvtorch.check import (
-    Finding,
     Project,
     exclusions,
     pytorch_variant,
     system_extra_carriers,
     system_names,
 )
+from uvtorch.checks.lock_rules import cuda_torch_without_nvidia
+from uvtorch.checks.registry import Finding
+from uvtorch.checks.rules import unsafe_to_make_explicit
 from uvtorch.errors import UvtorchError
 from uvtorch.fetch import NotTrusted
 from uvtorch.names import PackageName
@@ -79,7 +81,7 @@ def wheel_requires_dist(wheel_url: str, get: Fetch = fetch) -> tuple[list[str], 
     return headers.get_all("Requires-Dist") or [], headers.get("Requires-Python")
 
 
-def _x86_64_wheel(package: dict[str, Any]) -> str | None:
+def _x86_64_wheel(package: Mapping[str, Any]) -> str | None:
     for wheel in package.get("wheels", []):
         url = str(wheel.get("url", ""))
         if "x86_64" in url and ("manylinux" in url or "linux_x86_64" in url):
@@ -92,14 +94,19 @@ def _uv(doc: tomlkit.TOMLDocument) -> Table:
     return tool.setdefault("uv", tomlkit.table())  # type: ignore[no-any-return]
 
 
-def apply_fixes(project: Project, findings: list[Finding], get: Fetch = fetch) -> tuple[str, list[str]]:
-    """The repaired pyproject.toml text and what was done; unfixable findings are left alone."""
+def apply_fixes(
+    project: Project, findings: list[Finding], get: Fetch = fetch, unsafe: bool = False
+) -> tuple[str, list[str]]:
+    """The repaired pyproject.toml text and what was done; unfixable findings are left alone,
+    and so are unsafe fixes (see `Fix.applicability`) unless `unsafe`."""
     path = project.path / "pyproject.toml"
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     done: list[str] = []
-    ids = {f.id for f in findings}
+    ids = {f.name for f in findings}
     if "index-not-explicit" in ids:
         for index in _uv(doc).get("index", []):
+            if not unsafe and unsafe_to_make_explicit(project, str(index.get("name", ""))):
+                continue
             if pytorch_variant(str(index.get("url", "")), project.catalog) and not index.get("explicit"):
                 index["explicit"] = True
                 done.append(f"made the index {index.get('name')} explicit")
@@ -118,11 +125,8 @@ def apply_fixes(project: Project, findings: list[Finding], get: Fetch = fetch) -
             (str(e.get("name")), str(e.get("version")))
             for e in uv.get("dependency-metadata", [])
         }
-        for package in project.lock.get("package", []):
+        for package in cuda_torch_without_nvidia(project.lock):
             version = str(package.get("version", ""))
-            finding = f"uv.lock: torch {version}"
-            if package.get("name") != "torch" or not any(f.where == finding for f in findings):
-                continue
             if ("torch", version) in existing:
                 continue
             url = _x86_64_wheel(package)

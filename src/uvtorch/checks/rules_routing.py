@@ -1,0 +1,949 @@
+"""Rules answered by the routing model (uvtorch.model): each is a question to the table of
+installs x platforms, not a textual pattern. They replace the ported rules of the same code
+(uvtorch.checks.rules) where the model covers them, so no name reports twice.
+
+Every rule reads `ctx.model` (a `uvtorch.model.Model`); without one (a context built by hand)
+they find nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from uvtorch.checks.registry import CheckContext, Finding, Fix, Place, Severity, rule
+from uvtorch.names import package_name
+from uvtorch.model import Model
+from uvtorch.model.routing import (
+    DEFAULT,
+    ERROR,
+    INDEX,
+    NONE,
+    PYPI,
+    URL,
+    TORCH,
+    Cell,
+    Routing,
+    conflicting,
+    default_groups,
+    in_conflict_set,
+    index_build,
+    own_pins,
+    pypi_build,
+)
+
+
+def _model(ctx: CheckContext) -> Model | None:
+    return ctx.model if isinstance(ctx.model, Model) else None
+
+
+def _fixable(model: Model) -> bool:
+    """No fix is offered while a value has the wrong type: an edit could not know the table."""
+    return not model.project.problems and not model.project.lock_problems
+
+
+def _members(model: Model) -> list[str]:
+    p = model.project
+    return [f"extra:{e}" for e in p.optional] + [f"group:{g}" for g in p.groups]
+
+
+def accelerator_of(name: str, model: Model) -> str | None:
+    """The accelerator an extra or group is named for: `cu128`, `rocm6.4`, `cpu`, `xpu`, or a
+    family (`cuda`, `rocm`) for `gpu`/`cuda`-style names; None for other names."""
+    catalog = model.catalog
+    tokens = re.split(r"[-_.]", name.lower())
+    joined = name.lower().replace("-", ".").replace("_", ".")
+    for candidate in [name.lower(), *tokens, joined, *(
+            re.sub(r"^(rocm)(\d+)\.?(\d*)$", r"\1\2.\3", t).rstrip(".") for t in tokens)]:
+        family = catalog.family_of(candidate)
+        if family is not None:
+            return candidate
+    for token in tokens:
+        if token in ("cuda", "gpu", "nvidia") or re.fullmatch(r"cuda\d+", token):
+            return "cuda"
+        if token in ("rocm", "amd"):
+            return "rocm"
+    return None
+
+
+def _family(accelerator: str, model: Model) -> str | None:
+    return accelerator if accelerator in ("cuda", "rocm") else model.catalog.family_of(accelerator)
+
+
+def _torch_installs(routing: Routing) -> Iterator[tuple[str, str, Cell]]:
+    for inst in routing.installs:
+        for pid in routing.platforms:
+            cell = routing.cell(inst.id, pid)
+            if cell.torch is not None:
+                yield inst.id, pid, cell
+
+
+@rule("UT023", "invalid-project-table", "error",
+      "a pyproject.toml or uv.lock value of the wrong type or shape")
+def invalid_project_table(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Reports every value in pyproject.toml (or uv.lock) whose type or shape uv would refuse or
+    misread: `project = "x"`, `name = 5`, `sources = 5`, `conflicts = [1, 2]`,
+    `cpu = "torch"` (read as nothing), an index without `url`, a source naming an index that is
+    not declared, `package = "x"` in a lock.
+
+    ## Why is this bad?
+    uv refuses the file (`uv lock` fails with a TOML schema error) or, for `[tool.uv]`, only
+    warns and ignores the whole table - then every source and index is silently dropped. No
+    other check can be trusted on a table it cannot read.
+
+    ## Example
+    ```toml
+    [project.optional-dependencies]
+    cpu = "torch"          # a string, not a list
+    ```
+
+    ## Fix
+    Write the value in the shape the message names (`cpu = ["torch"]`).
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    for problem in model.project.problems:
+        yield Finding("invalid-project-table", "error", Place(table=problem.table),
+                      f"{problem.table} {problem.message}",
+                      f"uv refuses or ignores this value. Fix: {problem.hint}.")
+    for problem in model.project.lock_problems:
+        yield Finding("invalid-project-table", "error", Place(table="uv.lock"),
+                      f"{problem.table} {problem.message}",
+                      f"the lock does not have uv's shape. Fix: {problem.hint}.")
+
+
+@rule("UT001", "extras-without-conflicts", "error",
+      "extras or groups route torch differently but are not in one conflict set", replace=True)
+def extras_without_conflicts(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds pairs of extras (or groups) whose own torch requirements are routed differently - to
+    different indexes, or one to an index and one to PyPI - while no `[tool.uv] conflicts` set
+    holds both.
+
+    ## Why is this bad?
+    uv forks a resolution only on declared conflicts; extras outside every conflict set are
+    resolved together with every install, so their index pins apply to all of them. Two pins
+    for torch make `uv lock` fail ("Requirements contain conflicting indexes for package
+    `torch`"); one pin silently gives the other extra (and a plain `uv sync`) that build
+    (uv docs, guides/integration/pytorch.md, "Configuring accelerators with optional
+    dependencies"; tests/test_model_uv.py shows both on the real uv).
+
+    ## Example
+    ```toml
+    [project.optional-dependencies]
+    cpu = ["torch>=2.9"]
+    cu128 = ["torch>=2.9"]
+
+    [tool.uv.sources]
+    torch = [
+      { index = "pytorch-cpu", extra = "cpu" },
+      { index = "pytorch-cu128", extra = "cu128" },
+    ]
+    ```
+
+    ## Fix
+    Add `conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]` to `[tool.uv]`.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    project, routing = model.project, model.predicted
+    members = _members(model)
+    pairs: list[tuple[str, str, str]] = []
+    for i, a in enumerate(members):
+        for b in members[i + 1:]:
+            if conflicting(project, a, b):
+                continue
+            for pid in routing.platforms:
+                pa, pb = own_pins(project, a, TORCH, pid), own_pins(project, b, TORCH, pid)
+                if pa is None or pb is None or pa == pb:
+                    continue
+                # An unpinned extra follows whichever fork it is in; it breaks only when the
+                # pinned one is in no conflict set, so its pin reaches every install.
+                pinned = [m for m, pins in ((a, pa), (b, pb)) if pins]
+                if len(pinned) == 2 or not in_conflict_set(project, pinned[0]):
+                    pairs.append((a, b, pid))
+                    break
+    if not pairs:
+        return
+    involved = sorted({m for a, b, _ in pairs for m in (a, b)}, key=members.index)
+    tables = ", ".join('{ %s = "%s" }' % tuple(m.split(":", 1)) for m in involved)
+    listed = ", ".join(f"{a}/{b}" for a, b, _ in pairs)
+    fix = None
+    torch_extras = sorted({s.extra for s in project.sources_of(TORCH) if s.extra})
+    if all(m.startswith("extra:") and m[6:] in torch_extras for m in involved) and _fixable(model):
+        fix = Fix(f"add conflicts = [[{tables}]] to [tool.uv]", "safe")
+    yield Finding(
+        "extras-without-conflicts", "error",
+        Place(install=pairs[0][1], package=TORCH, table="tool.uv.conflicts"),
+        f"{listed} route torch differently (e.g. on {pairs[0][2]}) but are not declared as "
+        "conflicting",
+        "uv resolves extras outside a conflict set together, so `uv lock` fails on two index "
+        "pins for torch or gives every install the one pinned build. "
+        f"Fix: add conflicts = [[{tables}]] to [tool.uv].",
+        fix,
+    )
+
+
+@rule("UT002", "accelerator-extra-without-source", "error",
+      "an accelerator extra gets PyPI's torch: no source routes torch there", replace=True)
+def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds an extra or group named for an accelerator (`cpu`, `cu128`, `rocm6-4`, `xpu`,
+    `cuda`...) that lists torch, where no source routes that torch to a PyTorch index, so
+    `uv sync --extra cu128` installs PyPI's torch.
+
+    ## Why is this bad?
+    Without a source, torch resolves from PyPI (or the first non-explicit index): on Linux
+    that is PyPI's one CUDA build, on Windows and macOS a CPU build, whatever the extra's name
+    says. A source scoped to an extra applies only to requirements declared in that extra
+    (crates/uv-distribution/src/metadata/lowering.rs).
+
+    ## Example
+    ```toml
+    [project.optional-dependencies]
+    cpu = ["torch>=2.8"]
+    cu128 = ["torch>=2.8"]
+    ```
+
+    ## Fix
+    Declare a PyTorch index per accelerator and route torch to it per extra, as in uv's
+    PyTorch guide: `torch = [{ index = "pytorch-cpu", extra = "cpu" }, ...]`, with
+    `conflicts` between the extras.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    routing = model.predicted
+    for member in _members(model):
+        name = member.split(":", 1)[1]
+        accelerator = accelerator_of(name, model)
+        if accelerator is None or routing.install(member).error:
+            continue
+        if own_pins(model.project, member, TORCH, "linux-x86_64") is None and not any(
+            own_pins(model.project, member, TORCH, pid) is not None for pid in routing.platforms
+        ):
+            continue  # the extra does not list torch itself
+        pypi = [pid for pid in routing.platforms
+                if (b := routing.cell(member, pid).torch) is not None and b.kind == DEFAULT]
+        if not pypi or len(pypi) < len(routing.platforms) and "linux-x86_64" not in pypi:
+            continue  # routed where it matters; other platforms are platform-gets-other-build
+        family = _family(accelerator, model)
+        severity: Severity = "error"
+        torch = routing.cell(member, pypi[0]).torch
+        build = torch.label if torch is not None else "PyPI's build"
+        builds = {routing.cell(member, pid).torch.label  # type: ignore[union-attr]
+                  for pid in pypi}
+        if family == "cuda" and accelerator in ("cuda",) and set(pypi) <= {
+                "linux-x86_64", "linux-aarch64"}:
+            severity = "info"  # a generic `cuda`/`gpu` extra on PyPI's Linux CUDA build
+        elif all(f"({accelerator})" in b for b in builds):
+            severity = "warning"  # PyPI's wheel happens to be this build wherever it is used
+        yield Finding(
+            "accelerator-extra-without-source", severity,
+            Place(install=member, package=TORCH, platform=pypi[0], table="tool.uv.sources"),
+            f"the {name} {member.split(':')[0]} is for {accelerator} but gets torch {build} on "
+            f"{', '.join(pypi)}: no source routes its torch to a PyTorch index",
+            "without a source torch resolves from PyPI, whose build depends on the platform "
+            "(CUDA on Linux, CPU on Windows and macOS), not on the extra. Fix: add "
+            f'{{ index = "pytorch-{name}", {member.split(":")[0]} = "{name}" }} to '
+            "[tool.uv.sources] torch, with a [[tool.uv.index]] for it.",
+        )
+
+
+_COMPANION_WHY = (
+    "torch and its companions must come from the same build: a torchvision made for another "
+    "torch fails at import (operator torchvision::nms does not exist) or pulls a second torch."
+)
+
+
+@rule("UT003", "companion-build-mismatch", "error",
+      "torch and a companion come from different builds or indexes in one install",
+      replace=True)
+def companion_build_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds installs in which torch and a companion (torchvision, torchaudio, torchcodec,
+    triton...) come from different indexes or builds on some platform - including a companion
+    listed with no source while torch has one, or one that arrives through a dependent
+    (`ultralytics` pulls torchvision) where no source can apply.
+
+    ## Why is this bad?
+    Sources apply only to direct requirements (crates/uv-distribution/src/metadata/
+    lowering.rs); a companion resolved from PyPI is built for PyPI's torch. The install fails
+    at import or replaces torch.
+
+    ## Example
+    ```toml
+    [project.optional-dependencies]
+    cu128 = ["torch>=2.9", "torchvision>=0.24"]
+
+    [tool.uv.sources]
+    torch = [{ index = "pytorch-cu128", extra = "cu128" }]
+    ```
+
+    ## Fix
+    List the companion next to torch in every extra and give it the same sources as torch.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    seen: set[tuple[str, str]] = set()
+    tables = [model.predicted] + ([model.routing] if model.routing.from_lock else [])
+    for routing in tables:
+        for install, pid, cell in _torch_installs(routing):
+            for build in cell.mismatched():
+                key = (install, build.package)
+                if key in seen or install != "base" and (
+                    ("base", build.package) in seen and _same_as_base(routing, install, pid)):
+                    continue
+                seen.add(key)
+                torch = cell.torch
+                assert torch is not None
+                via = f" (through {build.via})" if build.via else ""
+                yield Finding(
+                    "companion-build-mismatch", "error",
+                    Place(install=install, package=build.package, platform=pid,
+                          table="uv.lock" if routing.from_lock else "tool.uv.sources"),
+                    f"in {install} on {pid}, torch is {torch.label} but {build.package}{via} "
+                    f"is {build.label}",
+                    f"{_COMPANION_WHY} Fix: list {build.package} in {install} next to torch "
+                    "with the same sources as torch.",
+                )
+
+
+@rule("UT004", "base-install-pulls-pypi-torch", "error",
+      "a plain `uv sync` installs PyPI's torch although extras route torch to an index",
+      replace=True)
+def base_install_pulls_pypi_torch(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds a plain `uv sync` / `uv run` that installs PyPI's torch - torch itself or a package
+    that requires it (named) sits in the base dependencies - while the project's extras or
+    groups route torch to a PyTorch index.
+
+    ## Why is this bad?
+    The extras' sources do not apply to the base requirement (an extra-scoped source applies
+    only to requirements of that extra; lowering.rs), so the base install gets PyPI's torch: a
+    multi-GB CUDA build on Linux, replaced again by `uv sync --extra ...`.
+
+    ## Example
+    ```toml
+    [project]
+    dependencies = ["ultralytics"]        # requires torch
+    [project.optional-dependencies]
+    cpu = ["torch"]
+    ```
+
+    ## Fix
+    Move torch and its dependents into every accelerator extra (or into a default group with
+    its own source).
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    routing = model.predicted
+    defaults = sorted(default_groups(model.project))
+    # Judged where PyPI's torch hurts most (its multi-GB CUDA build on linux-x86_64): a base
+    # install routed there but not elsewhere is platform gating, platform-gets-other-build's.
+    judged = ["linux-x86_64"] if "linux-x86_64" in routing.platforms else list(routing.platforms)
+    base_sourced = any(own_base_pins(model, pid) or any(
+        own_pins(model.project, f"group:{g}", TORCH, pid) for g in defaults)
+        for pid in judged)
+    for pid in routing.platforms:
+        base = routing.cell("base", pid).torch
+        if base is None or base.kind not in (DEFAULT, ERROR):
+            continue
+        if base.via is None and base_sourced:
+            continue  # the base requirement has its own source; a gap is UT005's question
+        if base.kind == ERROR and base.via is None and "base" not in base.requirement_origins:
+            continue  # torch is not a base requirement; the clash is the extras' (UT001)
+        routed = [m for m in _members(model) if own_pins(model.project, m, TORCH, pid)]
+        if not routed:
+            continue
+        what = f"{base.via} (in the base dependencies) requires torch" if base.via else \
+            "torch is a base dependency"
+        got = f"torch {base.label}" if base.kind == DEFAULT else "PyPI's torch (once the " \
+            "extras are declared conflicting)"
+        yield Finding(
+            "base-install-pulls-pypi-torch", "error",
+            Place(install="base", package=base.via or TORCH, platform=pid,
+                  table="project.dependencies"),
+            f"{what}, so a plain `uv sync` installs {got} on {pid}, while "
+            f"{', '.join(routed)} route torch to a PyTorch index",
+            "the extras' sources do not apply to base requirements. Fix: move torch and its "
+            "dependents into every accelerator extra, or give the base requirement a source.",
+        )
+        return
+
+
+def own_base_pins(model: Model, pid: str) -> frozenset[str]:
+    """Sources that apply to the base requirement of torch on `pid`."""
+    from uvtorch.model.markers import holds
+    from uvtorch.model.routing import platform_envs, python_env
+
+    p = model.project
+    env = python_env(p, platform_envs()[pid].env)
+    pins = set()
+    for req in p.dependencies:
+        if req.name != TORCH or not holds(req.marker, env, frozenset()):
+            continue
+        for s in p.sources_of(TORCH):
+            if s.extra is None and s.group is None and holds(s.marker, env, frozenset()):
+                pins.add(s.index or s.url or s.path or s.git or "?")
+    return frozenset(pins)
+
+
+def _amd64_note(project: object, pid: str) -> str:
+    from uvtorch.model.project import ProjectModel
+
+    assert isinstance(project, ProjectModel)
+    machine = any("platform_machine" in str(s.marker) for s in project.sources_of(TORCH))
+    return " (Windows reports platform_machine 'AMD64', not 'x86_64')" if (
+        machine and pid.startswith("windows")) else ""
+
+
+def _same_as_base(routing: Routing, install: str, pid: str) -> bool:
+    base, cell = routing.cell("base", pid), routing.cell(install, pid)
+    return base.torch is not None and cell.torch is not None and \
+        base.torch.label == cell.torch.label and base.torch.reason == cell.torch.reason
+
+
+def _index_of(routing: Routing, install: str) -> tuple[str, str] | None:
+    """Where torch comes from in `install` on some platform: a PyTorch index (its name and
+    variant), or a direct URL (`url`, the URL); None when nowhere routed."""
+    for pid in routing.platforms:
+        t = routing.cell(install, pid).torch
+        if t is not None and t.kind == INDEX and t.variant and t.index:
+            return t.index, t.variant
+    for pid in routing.platforms:
+        t = routing.cell(install, pid).torch
+        if t is not None and t.kind == URL:
+            return "url", t.label
+        if t is not None and t.kind == NONE and t.source is not None:
+            return "url", t.label
+    return None
+
+
+@rule("UT005", "platform-gets-other-build", "warning",
+      "on a target platform an accelerator install gets PyPI's build or no wheel", replace=True)
+def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds, for each install that takes torch from a PyTorch index, the target platforms where
+    it silently gets PyPI's build (a source marker that misses the platform: Windows reports
+    `platform_machine == 'AMD64'`, not `x86_64`) or no wheel at all (a CUDA index on macOS,
+    ROCm outside Linux x86_64, XPU outside Linux and Windows, a wheel URL for one platform,
+    a `+cpu`/`+cu128` pin that excludes macOS).
+
+    ## Why is this bad?
+    uv locks for every platform `tool.uv.environments` admits (all, by default); an install
+    without a wheel fails there at `uv sync`, one with PyPI's build runs on another
+    accelerator without saying so. The uv guide's own examples leave macOS without a CUDA
+    wheel: that alone is `info`; it is a `warning` when the file says the platform matters
+    (`environments`) or the platform gets another build, and an `error` for a
+    `required-environments` platform.
+
+    ## Example
+    ```toml
+    [tool.uv.sources]
+    torch = [{ index = "pytorch-cu128", marker = "platform_machine == 'x86_64'" }]
+    ```
+
+    ## Fix
+    Gate the source for the platforms the index has wheels for (`sys_platform == 'linux' or
+    sys_platform == 'win32'`), or limit `tool.uv.environments`.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    routing = model.predicted
+    project = model.project
+    for inst in routing.installs:
+        home = _index_of(routing, inst.id)
+        if home is None or inst.error:
+            continue
+        index_name, variant = home
+        cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
+        nones = [pid for pid, b in cells.items() if b is not None and b.kind == NONE]
+        for pid, build in cells.items():
+            if build is None or build.kind in (INDEX, ERROR, URL):
+                continue
+            if inst.id != "base" and _same_as_base(routing, inst.id, pid):
+                continue  # the base install's finding says it
+            if build.kind == DEFAULT:
+                if index_name == "url":
+                    continue
+                would = index_build(project, model.catalog, index_name, pid)
+                if would is None or would.kind != INDEX:
+                    continue  # the index has no wheel there: PyPI's build is the intended fallback
+                pypi = pypi_build(model.catalog, build.version, pid) or ""
+                if model.catalog.family_of(pypi) == model.catalog.family_of(variant):
+                    continue  # PyPI's build there is of the same kind (CUDA on Linux aarch64)
+                yield Finding(
+                    "platform-gets-other-build", "warning",
+                    Place(install=inst.id, package=TORCH, platform=pid, table="tool.uv.sources"),
+                    f"{inst.command} gets torch {build.label} on {pid}, not the {variant} build "
+                    f"it gets elsewhere: no source marker holds there",
+                    f"the {index_name} index has {pid} wheels, but no source's marker holds on "
+                    f"{pid}{_amd64_note(project, pid)}, so it gets PyPI's {pypi} build. Fix: "
+                    "write the marker with sys_platform, or include the platform.",
+                )
+            elif build.kind == NONE:
+                if len(nones) == len(routing.platforms):
+                    continue  # nothing installs anywhere: nonexistent-version's question
+                # info unless the file says the platform matters: tool.uv.environments names
+                # it (warning) or required-environments does (error). The uv guide's own
+                # examples leave macOS (and Linux aarch64) without their index's wheel.
+                severity: Severity = "info" if project.environments is None else "warning"
+                if pid in routing.required_platforms:
+                    severity = "error"
+                elif build.index == PYPI:
+                    continue  # PyPI's own end of a platform (macOS x86_64 after 2.2), not routing
+                yield Finding(
+                    "platform-gets-other-build", severity,
+                    Place(install=inst.id, package=TORCH, platform=pid, table="tool.uv.sources"),
+                    f"{inst.command} has no torch wheel on {pid}: {build.reason or build.label}",
+                    f"uv locks for {pid}, but the routed build has no wheel there, so "
+                    f"`{inst.command}` fails on it. Fix: add a marker to the source so {pid} "
+                    "uses another index (or PyPI), or leave the platform out of "
+                    "tool.uv.environments.",
+                )
+
+
+@rule("UT007", "inert-source", "warning", "a source that applies to nothing", replace=True)
+def inert_source(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds `[tool.uv.sources]` entries for a package that is not a direct requirement of the
+    extra, group or base install they are scoped to, or scoped to an extra or group that does
+    not exist.
+
+    ## Why is this bad?
+    uv applies sources only to the project's direct requirements, and an extra- or
+    group-scoped source only to requirements declared there
+    (crates/uv-distribution/src/metadata/lowering.rs). The source does nothing: the package
+    still comes from PyPI, usually built for another torch.
+
+    ## Example
+    ```toml
+    [project.optional-dependencies]
+    cu128 = ["torch>=2.9"]          # torchvision arrives through another package
+
+    [tool.uv.sources]
+    torchvision = [{ index = "pytorch-cu128", extra = "cu128" }]
+    ```
+
+    ## Fix
+    List the package in that extra (or group) next to torch, or remove the source.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    p = model.project
+    for name, sources in p.sources.items():
+        for s in sources:
+            if s.kind == "workspace":
+                continue
+            if s.extra is not None:
+                if s.extra not in p.optional:
+                    problem = f"is scoped to the extra {s.extra}, which does not exist"
+                elif not any(r.name == name for r in p.optional[s.extra]):
+                    problem = f"is scoped to the extra {s.extra}, which does not list {name}"
+                else:
+                    continue
+                install = f"extra:{s.extra}"
+            elif s.group is not None:
+                if s.group not in p.groups:
+                    problem = f"is scoped to the group {s.group}, which does not exist"
+                elif not any(r.name == name for r in p.groups[s.group]):
+                    problem = f"is scoped to the group {s.group}, which does not list {name}"
+                else:
+                    continue
+                install = f"group:{s.group}"
+            else:
+                if any(r.name == name for r in (*p.requirements(), *p.build_requires)):
+                    continue
+                problem = f"is for {name}, which is no direct requirement of the project"
+                install = None
+            yield Finding(
+                "inert-source", "warning",
+                Place(install=install, package=name, table=s.table),
+                f"the source {s.table} {problem}, so it applies to nothing",
+                "uv applies sources only to the project's direct requirements, scoped ones "
+                f"only to requirements of that extra or group. Fix: list {name} there, or "
+                "remove the source.",
+            )
+
+
+@rule("UT008", "extra-alias-not-routed", "error",
+      "an alias extra or an `extra ==` marker that uv does not route", replace=True)
+def extra_alias_not_routed(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds extras that turn on other extras of the project (`gpu = ["pkg[cu130]"]`) whose
+    torch-family packages are routed by `extra = ...` sources, and sources that use
+    `marker = "extra == 'x'"` instead of `extra = "x"`.
+
+    ## Why is this bad?
+    uv applies an extra-scoped source when that extra is requested; through the alias the
+    requirement arrives unrouted, and `uv sync --extra gpu` installs PyPI's torch (checked
+    with uv 0.13.9 on the fake index, tests/test_model_uv.py). A marker on `extra` does not scope a source the way `extra = "x"` does: the source is not
+    tied to the extra's conflict fork (docs/concepts/projects/dependencies.md, "Sources";
+    docs/concepts/projects/config.md, "Conflicting dependencies").
+
+    ## Example
+    ```toml
+    [project.optional-dependencies]
+    cu130 = ["torch>=2.9"]
+    gpu = ["myproject[cu130]"]
+    ```
+
+    ## Fix
+    Tell users to request the real extra (or list torch in the alias with its own sources);
+    write `extra = "x"` in sources.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    p = model.project
+    from uvtorch.model.routing import alias_closure
+
+    for extra in p.optional:
+        enabled = alias_closure(p, [extra]) - {extra}
+        routed = sorted({(e, s.package) for e in enabled for name in p.sources
+                         for s in p.sources[name] if s.extra == e
+                         and any(r.name == s.package for r in p.optional.get(e, ()))})
+        if not routed:
+            continue
+        target, package = routed[0]
+        yield Finding(
+            "extra-alias-not-routed", "error",
+            Place(install=f"extra:{extra}", package=package,
+                  table="project.optional-dependencies"),
+            f"the extra {extra} only turns on {target} through a self-reference, so "
+            f"`uv sync --extra {extra}` does not get {target}'s routed {package}: uv resolves it "
+            "from PyPI",
+            f"sources scoped with extra = \"{target}\" apply when {target} itself is requested; "
+            "through an alias uv installs the requirement unrouted (seen with uv 0.13.9 on "
+            f"tests/test_model_uv.py's `alias` project). Fix: list {package} in {extra} with "
+            f"its own sources, or tell users to request --extra {target}.",
+        )
+    for name, sources in p.sources.items():
+        for s in sources:
+            if s.marker is not None and s.extra is None and "extra" in str(s.marker):
+                yield Finding(
+                    "extra-alias-not-routed", "warning",
+                    Place(package=name, table=s.table),
+                    f"the source {s.table} selects an extra with marker = \"{s.marker}\"",
+                    "a marker on `extra` does not scope a source to the extra's conflict fork "
+                    'as `extra = "..."` does. Fix: write extra = "..." in the source.',
+                )
+
+
+@rule("UT009", "inert-build-setting", "warning", "a build setting that does nothing",
+      replace=True)
+def inert_build_setting(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds `extra-build-dependencies` / `extra-build-variables` for a package listed in
+    `no-build-isolation-package` (or with `no-build-isolation = true`), or for a package that
+    arrives only as a prebuilt wheel (a `.whl` URL source).
+
+    ## Why is this bad?
+    `extra-build-dependencies` add to the isolated build environment; with build isolation
+    off there is none, and a wheel is never built (uv docs, concepts/projects/config.md,
+    "Augmenting build dependencies"). The setting suggests a guarantee that does not hold.
+
+    ## Example
+    ```toml
+    [tool.uv]
+    no-build-isolation-package = ["flash-attn"]
+
+    [tool.uv.extra-build-dependencies]
+    flash-attn = [{ requirement = "torch", match-runtime = true }]
+    ```
+
+    ## Fix
+    Keep one of the two mechanisms: remove the package from `no-build-isolation-package`, or
+    drop the extra build dependencies.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    p = model.project
+    for key, settings in (("extra-build-dependencies", p.extra_build_dependencies),
+                          ("extra-build-variables", p.extra_build_variables)):
+        for name in settings:
+            if p.no_build_isolation or name in p.no_build_isolation_package:
+                why = "build isolation is off for it (no-build-isolation-package)"
+            elif _only_wheels(p, name):
+                why = "every requirement of it is sourced to a prebuilt wheel (a .whl URL)"
+            else:
+                continue
+            yield Finding(
+                "inert-build-setting", "warning",
+                Place(package=name, table=f"tool.uv.{key}"),
+                f"tool.uv.{key}.{name} does nothing: {why}",
+                "extra build dependencies and variables apply only to isolated builds. Fix: "
+                "keep one mechanism.",
+            )
+
+
+@rule("UT010", "unused-index", "info", "a declared explicit index nothing is sourced to",
+      replace=True)
+def unused_index(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds an explicit `[[tool.uv.index]]` that no source names.
+
+    ## Why is this bad?
+    An explicit index serves only packages sourced to it (uv docs, concepts/indexes.md), so
+    this one is never read: often a sign that a source was meant to use it and has a typo.
+
+    ## Example
+    ```toml
+    [[tool.uv.index]]
+    name = "pytorch-cu126"
+    url = "https://download.pytorch.org/whl/cu126"
+    explicit = true
+    ```
+
+    ## Fix
+    Source the packages meant to come from it, or remove the index.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    p = model.project
+    used = {s.index for sources in p.sources.values() for s in sources if s.index}
+    for index in p.indexes:
+        if index.explicit and index.name not in used:
+            yield Finding(
+                "unused-index", "info", Place(table=index.table),
+                f"the explicit index {index.name} is named by no source, so uv never reads it",
+                "explicit indexes serve only packages sourced to them. Fix: source the "
+                "packages meant for it, or remove it.",
+            )
+
+
+def _only_wheels(p: object, name: str) -> bool:
+    """Whether every requirement of `name` gets a `.whl` URL source (nothing is ever built)."""
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import _applicable
+
+    assert isinstance(p, ProjectModel)
+    reqs = [r for r in p.requirements() if r.name == name]
+    return bool(reqs) and all(
+        r.url is not None and r.url.endswith(".whl") or any(
+            _applicable(s, r) and (s.url or "").endswith(".whl") for s in p.sources_of(name))
+        for r in reqs)
+
+
+def _looks_like_find_links(url: str) -> bool:
+    path = url.lower().split("?")[0].rstrip("/")
+    return path.endswith((".html", ".htm")) or "find-links" in path or "torch_stable" in path
+
+
+@rule("UT011", "risky-resolution-setting", "warning",
+      "a project-wide resolver setting that can pick the wrong build", replace=True)
+def risky_resolution_setting(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds `prerelease = "allow"`, a non-explicit third-party index combined with
+    `index-strategy = "unsafe-best-match"`, and a find-links HTML page declared as a Simple
+    index (no `format = "flat"`).
+
+    ## Why is this bad?
+    `prerelease = "allow"` lets any package resolve to a pre-release, torch included;
+    `unsafe-best-match` takes the best version across all indexes, so a mirror or PyTorch
+    index can win over PyPI for unrelated packages (uv docs, reference/settings.md,
+    `index-strategy`); a find-links page read as a Simple index finds nothing
+    (docs/concepts/indexes.md, "Flat indexes").
+
+    ## Example
+    ```toml
+    [tool.uv]
+    index-strategy = "unsafe-best-match"
+
+    [[tool.uv.index]]
+    url = "https://download.pytorch.org/whl/cu128"
+    ```
+
+    ## Fix
+    Drop the setting, make the index explicit, or declare the page with `format = "flat"`.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    p = model.project
+    if p.prerelease == "allow":
+        yield Finding(
+            "risky-resolution-setting", "warning", Place(table="tool.uv.prerelease"),
+            'prerelease = "allow" lets every package, torch included, resolve to a pre-release',
+            'uv then prefers pre-releases wherever they are newest. Fix: use "if-necessary" '
+            "or pin the one package that needs a pre-release.",
+        )
+    if p.index_strategy == "unsafe-best-match":
+        plain = [i for i in p.indexes if not i.explicit and not i.default]
+        if plain:
+            yield Finding(
+                "risky-resolution-setting", "warning", Place(table="tool.uv.index-strategy"),
+                f'index-strategy = "unsafe-best-match" with the non-explicit index '
+                f"{plain[0].name or plain[0].url}: every package takes the best version across "
+                "all indexes",
+                "a third-party or PyTorch index can then serve unrelated packages. Fix: make "
+                "the index explicit and source the packages meant for it.",
+            )
+    for index in p.indexes:
+        if index.format != "flat" and _looks_like_find_links(index.url):
+            yield Finding(
+                "risky-resolution-setting", "warning", Place(table=index.table),
+                f"{index.url} is a find-links page but is declared as a Simple index",
+                'uv reads a Simple index as <url>/<package>/, which such a page does not have. '
+                'Fix: add format = "flat" to the index.',
+            )
+
+
+@rule("UT012", "nonexistent-version", "error", "a version no index has", replace=True)
+def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds torch requirements that no index can satisfy on any platform: a local version that
+    does not exist (`+rocm` instead of `+rocm6.4`), a `requires-python` below what every
+    admitted torch release supports, or a nightly's triton sourced under the name its torch no
+    longer requires (`pytorch-triton` where nightly CUDA torch now requires `triton`).
+
+    ## Why is this bad?
+    `uv lock` fails ("No solution found"), or for requires-python picks nothing that installs
+    on the lowest Python the project admits.
+
+    ## Example
+    ```toml
+    [project]
+    requires-python = ">=3.9"
+    dependencies = ["torch>=2.9"]     # torch 2.9 needs Python 3.10
+    ```
+
+    ## Fix
+    Fix the pin (`+rocm6.4`), or raise `requires-python` to what the torch release supports.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    routing = model.predicted
+    for inst in routing.installs:
+        builds = [routing.cell(inst.id, pid).torch for pid in routing.platforms]
+        torch = [b for b in builds if b is not None]
+        if torch and all(b.kind == NONE and b.label.startswith("no such version")
+                         or (b.reason or "").startswith("torch") and "requires-python" in
+                         (b.reason or "") for b in torch):
+            yield Finding(
+                "nonexistent-version", "error",
+                Place(install=inst.id, package=TORCH,
+                      table="project.requires-python" if "requires-python" in
+                      (torch[0].reason or "") else None),
+                f"{inst.command}: {torch[0].reason or torch[0].label}",
+                "no index has such a torch, so uv lock fails. Fix: pin a version that exists, "
+                "or raise requires-python.",
+            )
+    yield from _wrong_triton_name(model)
+
+
+def _admits_current(p: object, channel_torch: str, source: object) -> bool:
+    """Whether the torch requirements next to `source` (same extra/group, or all) admit the
+    channel's current torch (catalog `channels.<name>.torch`, e.g. `>=2.16.0.dev0`)."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from uvtorch.model.project import ProjectModel, Source
+
+    assert isinstance(p, ProjectModel) and isinstance(source, Source)
+    lows = [Version(s.version) for s in SpecifierSet(channel_torch) if s.operator in (">=", "==")]
+    if not lows:
+        return True
+    scope = f"extra:{source.extra}" if source.extra else (
+        f"group:{source.group}" if source.group else None)
+    reqs = [r for r in p.requirements() if r.name == TORCH and (scope is None or r.origin == scope)]
+
+    def admits(spec: SpecifierSet) -> bool:
+        pins = [Version(x.version.split("+")[0].rstrip(".*")) for x in spec
+                if x.operator in ("==", "===")]
+        if pins:  # a pinned nightly (local part and all): is it today's channel or older?
+            return all(v >= lows[0] for v in pins)
+        return spec.contains(lows[0], prereleases=True)
+
+    return not reqs or any(admits(r.specifier) for r in reqs)
+
+
+def _wrong_triton_name(model: Model) -> Iterator[Finding]:
+    """A triton sourced to a channel index under the name the channel's torch no longer (or
+    not yet) requires: the catalog's `channels.<name>.triton` says which name it is now."""
+    p, catalog = model.project, model.catalog
+    from uvtorch.model.routing import channel_of
+    from uvtorch.model.routing import pytorch_variant as variant_of
+
+    tritons = {package_name(n) for c in catalog.channels.values() for n in c.triton.values()}
+    tritons |= {package_name("pytorch-" + n) for n in tritons if not n.startswith("pytorch-")}
+    for name, sources in p.sources.items():
+        if name not in tritons:
+            continue
+        for s in sources:
+            index = p.index(s.index)
+            if index is None:
+                continue
+            channel = channel_of(index.url, catalog)
+            variant = variant_of(index.url, catalog)
+            if channel is None or variant is None:
+                continue
+            family = "cuda" if variant == "default" else catalog.family_of(variant)
+            wanted = catalog.channels[channel].triton.get(family or "")
+            if not _admits_current(p, catalog.channels[channel].torch, s):
+                continue  # torch pinned to an older nightly, which required the old name
+            if wanted is None or package_name(wanted) == name:
+                continue
+            if package_name(wanted).replace("pytorch-", "") != name.replace("pytorch-", ""):
+                continue  # another family's triton: not this index's question
+            yield Finding(
+                "nonexistent-version", "error",
+                Place(install=f"extra:{s.extra}" if s.extra else None, package=name,
+                      table=s.table),
+                f"{name} is sourced to the {channel} index {index.name}, whose torch now "
+                f"requires {wanted}",
+                f"{channel} torch requires {wanted} from the {channel} index (catalog.toml, "
+                f"channels.{channel}.triton; pytorch/pytorch#169888 renamed it in 2025-12), so "
+                f"the {name} source is unused and uv looks for {wanted} elsewhere. Fix: source "
+                f"{wanted} instead (keep {name} only for a torch pinned to an older nightly).",
+            )
+
+
+@rule("UT013", "default-group-conflicts", "error",
+      "a default group conflicts with an extra or group users are told to request",
+      replace=True)
+def default_group_conflicts(ctx: CheckContext) -> Iterator[Finding]:
+    """## What it does
+    Finds extras and groups that conflict with a default group (`dev` unless
+    `default-groups` says otherwise).
+
+    ## Why is this bad?
+    `uv sync --extra x` installs the default groups too; when one conflicts with `x`, uv
+    refuses ("Group `dev` and extra `x` are incompatible with the declared conflicts") unless
+    every user adds `--no-default-groups` (docs/concepts/projects/config.md, "Conflicting
+    dependencies").
+
+    ## Example
+    ```toml
+    [dependency-groups]
+    dev = ["torch>=2.9"]
+    [tool.uv]
+    conflicts = [[{ group = "dev" }, { extra = "cu128" }]]
+    ```
+
+    ## Fix
+    Take the group out of `default-groups`, or out of the conflict set.
+    """
+    model = _model(ctx)
+    if model is None:
+        return
+    for inst in model.predicted.installs:
+        if inst.error:
+            yield Finding(
+                "default-group-conflicts", "error",
+                Place(install=inst.id, table="tool.uv.default-groups"),
+                inst.error,
+                "uv installs the default groups with every extra. Fix: remove the group from "
+                "default-groups (or from the conflict set).",
+            )
