@@ -69,3 +69,29 @@ def test_refresh_of_an_index_without_torch_is_refused(
     with FakeIndex(build_universe(tmp_path / "empty", [])) as empty:
         assert main(["matrix", "--refresh", "--index-url", empty.pytorch_base]) == 1
     assert "Found no torch wheels" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_refresh_from_a_partial_mirror_adds_facts_and_removes_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A company mirror that carries only torch 2.9's cpu build must not erase 2.9's cu128."""
+    before = {b["accelerator"] for b in _builds(capsys, ">=2.9,<2.10")}
+    assert {"cpu", "cu126", "cu128"} <= before
+    root = build_universe(tmp_path / "mirror", [
+        Dist(pytorch_index("cpu"), "torch", "2.9.1+cpu", ("linux-x86_64",)),
+        Dist(pytorch_index("cu134"), "torch", "2.9.1+cu134", ("linux-x86_64",)),
+    ])
+    with FakeIndex(root) as mirror:
+        assert main(["matrix", "--refresh", "--index-url", mirror.pytorch_base]) == 0
+    capsys.readouterr()
+    after = {b["accelerator"] for b in _builds(capsys, ">=2.9,<2.10")}
+    assert after == before | {"cu134"}
+    target = tmp_path / "still"
+    assert main(["init", str(target), "--yes", "-a", "cu128", "--torch", ">=2.9,<2.10"]) == 0
+
+
+def _builds(capsys: pytest.CaptureFixture[str], torch: str) -> list[dict[str, object]]:
+    assert main(["matrix", "--torch", torch, "--json"]) == 0
+    builds: list[dict[str, object]] = json.loads(capsys.readouterr().out)["builds"]
+    return builds

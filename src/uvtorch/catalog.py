@@ -176,7 +176,13 @@ def overlay_path() -> Path:
 
 
 def _merge_overlay(releases: list[Release], families: Mapping[str, Any]) -> list[Release]:
-    """Overlay facts win for builds, patches and Python; companions stay the catalog's."""
+    """Overlay facts add builds, patches and platforms; they never take the catalog's away.
+
+    A refresh from a partial mirror (one that carries only cpu and cu128, say) must not make
+    every other build vanish from every command: what the packaged catalog knows stays, and
+    the overlay only adds (a new release, a new build, a new patch). Companions stay the
+    catalog's.
+    """
     path = overlay_path()
     if not path.is_file():
         return releases
@@ -199,9 +205,33 @@ def _merge_overlay(releases: list[Release], families: Mapping[str, Any]) -> list
     for fresh in fresh_releases:
         known = by_minor.get(str(fresh.minor))
         if known is not None:
-            fresh = fresh._replace(companions=known.companions, pypi=known.pypi)
+            fresh = _union(known, fresh)
         by_minor[str(fresh.minor)] = fresh
     return sorted(by_minor.values(), key=lambda r: r.minor)
+
+
+def _union(known: Release, fresh: Release) -> Release:
+    """The packaged release with what the overlay found added."""
+    patches = tuple(sorted({*known.patches, *fresh.patches}))
+    variants: dict[str, tuple[str, ...]] = {}
+    only: dict[str, tuple[Version, ...]] = {}
+    for variant in sorted({*known.variants, *fresh.variants}, key=variant_sort_key):
+        variants[variant] = tuple(dict.fromkeys(
+            [*known.variants.get(variant, ()), *fresh.variants.get(variant, ())]
+        ))
+        built: set[Version] = set()
+        for release in (known, fresh):
+            if variant in release.variants:
+                built |= set(release.patches_with(variant))
+        if built != set(patches):
+            only[variant] = tuple(sorted(built))
+    return known._replace(
+        patches=patches,
+        python_min=min(known.python_min, fresh.python_min),
+        python_max=max(known.python_max, fresh.python_max),
+        variants=MappingProxyType(variants),
+        variant_patches=MappingProxyType(only),
+    )
 
 
 class OverlayIgnored(UvtorchWarning):
