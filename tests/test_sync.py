@@ -667,3 +667,12 @@ def test_the_readmes_script_form_with_which(play, gpu_project: Path) -> None:
     subprocess.run(["sh", "-c", f'uv sync --frozen --extra "$({which})"'], cwd=gpu_project,
                    env=env, check=True, capture_output=True, timeout=300)
     assert _torch(gpu_project) == "2.9.1+cu126"
+
+
+def test_rocm_extras_are_chosen_by_gfx_target() -> None:
+    # rocm6.4's wheels have no gfx950 kernels (data/rocm.toml): an MI355 gets rocm7.0
+    mi355 = choose_extra(extras("cpu", "rocm6.4", "rocm7.0"), machine(gfx="gfx950"))
+    assert mi355.extra == "rocm7-0" and "rocm6-4 has no kernels for gfx950" not in mi355.line()
+    only_old = choose_extra(extras("cpu", "rocm6.4"), machine(gfx="gfx950"))
+    assert only_old.extra == "cpu"
+    assert "rocm6-4 has no kernels for gfx950" in only_old.line()

@@ -346,11 +346,7 @@ def choose_extra(
                       key=_build_order)
         reasons.append(f"AMD GPU {', '.join(detection.amd_gfx) or '(target unknown)'}")
         if rocm:
-            pick = rocm[-1]
-            reasons.append(
-                f"{pick.name} is the newest ROCm extra; whether it supports this GPU target is"
-                " not checked"
-            )
+            pick = _pick_rocm(rocm, detection.amd_gfx, reasons)
         else:
             reasons.append("the project has no ROCm extra")
     elif detection.intel_gpu:
@@ -376,3 +372,31 @@ def choose_extra(
         "runs with `uvtorch add -a ID` (`uvtorch detect` names it). uvtorch never falls back "
         "to a plain `uv sync`, which would install PyPI's torch or none.",
     )
+
+
+def _pick_rocm(
+    rocm: list[ProjectExtra], gfx: tuple[str, ...], reasons: list[str]
+) -> ProjectExtra | None:
+    """The newest ROCm extra whose wheels have kernels for every GPU target (`data/rocm.toml`,
+    as `uvtorch detect` decides); one whose targets are not on record is taken only when no
+    checked one fits, and said so."""
+    from uvtorch.detect import load_rocm
+
+    known = load_rocm().gfx
+    unchecked: ProjectExtra | None = None
+    for extra in reversed(rocm):  # newest first
+        targets = known.get(extra.variant)
+        if not gfx or targets is None:
+            unchecked = unchecked or extra
+            continue
+        missing = [t for t in gfx if t not in targets]
+        if not missing:
+            reasons.append(f"{extra.name} has kernels for {', '.join(gfx)}")
+            return extra
+        reasons.append(f"{extra.name} has no kernels for {', '.join(missing)}")
+    if unchecked is not None:
+        reasons.append(
+            f"{unchecked.name}: which GPU targets its wheels have kernels for is not on record;"
+            " not checked"
+        )
+    return unchecked
