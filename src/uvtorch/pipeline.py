@@ -169,7 +169,8 @@ def init_stack(
     stack = AnswerStack(name)
     if template is not None:
         stack.put("template", f"the template {template.name}", template.presets)
-    stack.put("answers file", f"the answers file {answers_path}", replayed)
+    if answers_path is not None:
+        stack.put("answers file", f"the answers file {answers_path}", replayed)
     stack.put("flags", "the command line", flags)
     return stack, template
 
