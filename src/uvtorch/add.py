@@ -8,9 +8,8 @@ every other line, comment and table stays byte for byte.
 """
 
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
@@ -27,6 +26,9 @@ from uvtorch.plan import Plan, make_plan, written
 from uvtorch.platforms import environment_marker
 from uvtorch.render import multiline_array, padded_inline
 from uvtorch.system import SYSTEM
+
+if TYPE_CHECKING:
+    from uvtorch.pipeline import SystemFlags
 
 
 def _requirements(values: Any) -> list[Requirement]:
@@ -354,26 +356,23 @@ def add(
     additions: dict[str, tuple[str, ...]],
     torch: str | None,
     catalog: Catalog,
-    with_system: Callable[[Answers], Answers] | None = None,
+    system: "SystemFlags | None" = None,
     index_url: str | None = None,
 ) -> tuple[dict[str, str], list[str], Plan]:
     """The files to rewrite (pyproject.toml, and .uvtorch.toml when present) and what changed.
 
-    `with_system` fills in the environment's packages when `-a system` is added; `index_url`
-    moves the PyTorch indexes to a mirror with the same layout (uvtorch.mirror).
+    The project's answers and the additions are layered as init layers its sources
+    (uvtorch.pipeline); `system` is the command line's word on `-a system`, whose environment
+    is probed when it is added. `index_url` moves the PyTorch indexes to a mirror with the same
+    layout (uvtorch.mirror).
     """
+    from uvtorch.pipeline import SystemFlags, add_stack, settle
+
     doc = read_pyproject(folder, "add")
     answers_path = folder / ANSWERS_FILE
     current = current_answers(folder, doc, catalog)
-    merged = current._replace(
-        accelerators=tuple(dict.fromkeys(current.accelerators + additions.get("accelerators", ()))),
-        packages=tuple(dict.fromkeys(current.packages + additions.get("packages", ()))),
-        kernels=tuple(dict.fromkeys(current.kernels + additions.get("kernels", ()))),
-        cuda_archs=additions.get("cuda_archs") or current.cuda_archs,
-        gpus=additions.get("gpus") or current.gpus,
-        torch=torch or current.torch,
-        index_url=index_url or current.index_url,
-    )
+    stack = add_stack(current, f"{answers_path}", additions, torch, index_url)
+    merged = stack.answers()
     if current.accelerators == (SYSTEM,) and set(merged.accelerators) != {SYSTEM}:
         raise UsageError(
             "uvtorch add cannot give index accelerators to a project that uses only the "
@@ -382,8 +381,7 @@ def add(
             "new extras. Make it again with every accelerator, e.g. uvtorch init DIR --force "
             f"--answers {answers_path} -a system -a cpu (repeat -a and --package for all you want).",
         )
-    if with_system is not None:
-        merged = with_system(merged)
+    merged = settle(stack, catalog, system or SystemFlags(), detect_auto=False)
     plan = make_plan(merged, catalog)
     done = []
     if index_url is not None:

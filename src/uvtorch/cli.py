@@ -11,14 +11,10 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from uvtorch import __version__
 from uvtorch.errors import USAGE, NeedsTerminal, UsageError, UvtorchError, UvtorchWarning
-
-if TYPE_CHECKING:
-    from uvtorch.answers import Answers
-    from uvtorch.init import Project
 
 INIT_EPILOG = """\
 examples:
@@ -542,27 +538,6 @@ def _list_templates() -> int:
     return 0
 
 
-def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
-    """The answers given by flags (only those actually given)."""
-    given = {
-        "name": args.name,
-        "python": args.python,
-        "torch": args.torch,
-        "accelerators": tuple(args.accelerator) or None,
-        "packages": tuple(args.package) or None,
-        "platforms": tuple(args.platform) or None,
-        "index_url": args.index_url,
-        "python_executable": args.python_executable,
-        "system_layout": args.system_layout,
-        "kernels": tuple(args.kernel) or None,
-        "cuda_archs": tuple(args.cuda_arch) or None,
-        "gpus": tuple(args.gpu) or None,
-        "channel": args.channel,
-        "nightly_date": args.nightly_date,
-    }
-    return {k: v for k, v in given.items() if v is not None}
-
-
 def _detect(torch: str | None, python: str | None, query_torch: bool) -> tuple[Any, Any]:
     """Probe this machine and choose an accelerator for `torch` (a minor like 2.14), or, with
     None, for the newest release that has a build this machine's GPU runs."""
@@ -574,32 +549,6 @@ def _detect(torch: str | None, python: str | None, query_torch: bool) -> tuple[A
     if torch is None:
         return detection, choose_for_machine(detection, load())
     return detection, choose(detection, load(), torch)
-
-
-def _auto_choice(torch_spec: str | None) -> Any:
-    """What `-a auto` means here: the newest release of the spec (default: any) with a build
-    this machine's GPU runs; a warning on stderr when the spec has none."""
-    from uvtorch.catalog import load
-    from uvtorch.detect import choose_for_machine, detect
-    from uvtorch.plan import check_torch
-    from uvtorch.probe import SystemReader, probe
-
-    catalog = load()
-    minors = None
-    if torch_spec:
-        _, patches = check_torch(torch_spec, (), catalog)
-        minors = [str(r.minor) for r in catalog.releases if any(p in patches for p in r.patches)]
-    detection = detect(probe(SystemReader(query_torch=False)))
-    choice = choose_for_machine(detection, catalog, minors)
-    if torch_spec and choice.accelerator == "cpu" and choice.alternative:
-        minor, build = choice.alternative
-        sys.stderr.write(
-            f"warning: -a auto: no torch release matching --torch '{torch_spec}' has a build "
-            f"for this machine's GPU, so auto means cpu; torch {minor} has {build}, which fits "
-            f"(e.g. --torch '>={minor},<{minor.split('.')[0]}.{int(minor.split('.')[1]) + 1}' "
-            f"-a {build}).\n"
-        )
-    return choice
 
 
 def _run_detect(args: argparse.Namespace) -> int:
@@ -816,9 +765,7 @@ def _run_add(args: argparse.Namespace) -> int:
         )
     with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
         files, done, plan = add(folder, additions, args.torch, load(),
-                                with_system=lambda answers: _with_system(
-                                    answers, args, f"{folder / '.uvtorch.toml'}"),
-                                index_url=args.index_url)
+                                system=_system_flags_of(args), index_url=args.index_url)
         path = folder / "pyproject.toml"
         sys.stdout.writelines(difflib.unified_diff(
             read_real(path).splitlines(keepends=True),
@@ -971,127 +918,25 @@ def _progress_done() -> None:
         sys.stderr.flush()
 
 
-def _with_auto(answers: "Answers") -> "Answers":
-    """Replace `-a auto` by what detection chooses for the answers' torch; say why."""
-    if "auto" not in answers.accelerators:
-        return answers
-    from uvtorch.catalog import load
-    from uvtorch.plan import check_torch
+def _system_flags_of(args: argparse.Namespace) -> Any:
+    from uvtorch.pipeline import SystemFlags
 
-    others = tuple(a for a in answers.accelerators if a != "auto")
-    if answers.torch:
-        check_torch(answers.torch, others, load())  # the flag's own errors come first
-    choice = _auto_choice(answers.torch)
-    sys.stdout.write(f"-a auto: {choice.accelerator} (torch {choice.torch})\n")
-    for reason in choice.reasons:
-        sys.stdout.write(f"  {reason}\n")
-    chosen = tuple(dict.fromkeys(a if a != "auto" else choice.accelerator for a in answers.accelerators))
-    return answers._replace(accelerators=chosen)
+    return SystemFlags(args.system_torch, args.python_executable, args.system_layout, args.trust)
 
 
-def _with_system(answers: "Answers", args: argparse.Namespace, origin: str | None) -> "Answers":
-    """For -a system, record what the environment provides (probing it unless told).
-
-    `origin` names the file an answers' python_executable came from when the command line did
-    not give it: that program is run only with --trust.
-    """
-    if "system" not in answers.accelerators:
-        given = [flag for flag, value in (("--system-torch", args.system_torch),
-                                          ("--system-layout", args.system_layout)) if value]
-        if given:
-            raise UsageError(
-                f"{given[0]} applies only to -a system (the torch a container image has).",
-                f"Add -a system (an extra next to the index accelerators), or drop {given[0]}.",
-            )
-        return answers
-    from uvtorch.catalog import load
-    from uvtorch.plan import check_requirement
-
-    if args.system_torch:  # wins over a replayed answers file's torch; keeps its companions
-        from packaging.version import InvalidVersion, Version
-
-        try:
-            Version(args.system_torch)
-        except InvalidVersion:
-            raise UsageError(
-                f"--system-torch {args.system_torch!r} is not a version: it names the one torch "
-                "build the image has, not a range.",
-                "Give the exact version, e.g. --system-torch 2.5.0a0+872d972e41.nv24.08 (what "
-                "`python -c 'import torch; print(torch.__version__)'` prints in the image).",
-            ) from None
-        companions = load().companions
-        kept = [s for s in answers.system if check_requirement(s).name.lower() != "torch"]
-        have = {check_requirement(s).name.lower() for s in kept}
-        wanted = [check_requirement(p).name.lower() for p in answers.packages]
-        extra = sorted(n for n in wanted if n in companions and n not in have)
-        return answers._replace(system=(f"torch=={args.system_torch}", *kept, *extra))
-    if answers.system:  # replayed
-        return answers
-    from uvtorch.imagetorch import probe
-
-    if args.python_executable:  # the command line names the interpreter: it wins
-        answers = answers._replace(python_executable=args.python_executable)
-    elif answers.python_executable and origin and not args.trust:
-        from uvtorch.errors import Untrusted
-
-        raise Untrusted("run the interpreter", answers.python_executable, origin)
-    found = probe(answers.python_executable)
-    major, minor = (int(x) for x in found.python.split("."))
-    if answers.python:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            admitted = SpecifierSet(answers.python).contains(found.python, prereleases=True)
-        except InvalidSpecifier:
-            admitted = True  # the plan reports a bad spec in its own words
-        if not admitted:
-            raise UsageError(
-                f"The environment's Python {found.python} ({found.executable}) is outside "
-                f"requires-python {answers.python}, so the project could not be installed there.",
-                f"Give --python '>={found.python}' (or a range that includes {found.python}).",
-            )
-    return answers._replace(
-        system=tuple(f"{n}=={v}" for n, v in sorted(found.packages.items())),
-        python_executable=found.interpreter,
-        system_layout=answers.system_layout or found.layout,
-        python=answers.python or f">={major}.{minor},<{major}.{minor + 1}",
-    )
+def _say(text: str) -> None:
+    sys.stdout.write(f"{text}\n")
 
 
-def _system_next(answers: "Answers") -> str:
-    """The first step for a -a system project: a venv that sees the image's torch."""
-    from uvtorch.init import image_interpreters
-
-    if answers.system_layout == "base-interpreter":
-        python = image_interpreters(answers)["base_python"]
-        return (f"uv venv --system-site-packages --python {python} && uv sync "
-                "(README.md: other image layouts)")
-    if answers.system_layout == "image-venv":
-        return "layer a venv on the image's as README.md shows, then uv sync"
-    return "make a venv that sees the image's torch as README.md shows, then uv sync"
-
-
-def _summary(project: "Project", target: Path) -> str:
-    plan = project.plan
-    lines = [f"uvtorch will write {plan.project} into {target}:"]
-    lines.append(f"  {plan.torch} for Python {plan.requires_python}")
-    for extra in plan.extras:
-        names = ", ".join(p.name for p in extra.packages)
-        where = extra.url or f"torch from the environment: {plan.answers.system[0]}"
-        lines.append(f"  extra {extra.name}: {names}  ({where})")
-    platforms = ", ".join(plan.answers.platforms) or "all (linux, macOS, Windows)"
-    lines.append(f"  platforms: {platforms}")
-    lines.append(f"  files: {', '.join(project.files)}")
-    lines += [f"  note: {note}" for note in plan.notes]
-    return "\n".join(lines) + "\n"
+def _warn(text: str) -> None:
+    sys.stderr.write(f"{text}\n")
 
 
 def _init(args: argparse.Namespace) -> int:
-    from uvtorch.answers import layer, load_answers
     from uvtorch.catalog import load
     from uvtorch.init import build_project, refuse_existing_project
+    from uvtorch.pipeline import Wizard, flag_layer, init_stack, settle
     from uvtorch.questions import QUESTION_IDS
-    from uvtorch.templates import load_template
 
     if args.list_templates:
         return _list_templates()
@@ -1105,75 +950,33 @@ def _init(args: argparse.Namespace) -> int:
     if not args.force and not args.dry_run:
         refuse_existing_project(target)
     catalog = load()
-    replayed = load_answers(Path(args.answers)) if args.answers else {}
-    flags = _flag_layer(args)
-    template_spec = args.template or replayed.get("template")
-    template = load_template(template_spec, QUESTION_IDS) if template_spec else None
-    if template is not None:
-        flags["template"] = template.name
-    presets = template.presets if template else {}
-    answers = _with_auto(layer(presets, replayed, flags, name=target.resolve().name))
-    # Where a python_executable not given by a flag came from: it is run only with --trust.
-    origin = (
-        None if "python_executable" in flags
-        else f"the answers file {args.answers}" if replayed.get("python_executable")
-        else f"the template {template.name}" if template and presets.get("python_executable")
-        else None
-    )
-    layered_executable = answers.python_executable
+    stack, template = init_stack(target.resolve().name, flag_layer(vars(args)), args.template,
+                                 Path(args.answers) if args.answers else None)
     asked = not args.yes
+    wizard = None
     if asked:
-        from uvtorch.questions import ask_all, settled
-        from uvtorch.errors import Cancelled
         from uvtorch.wizard import QuestionaryPrompter
 
-        prompter = QuestionaryPrompter()
-        if not answers.accelerators:  # pre-select what this machine has (as -a auto)
-            choice = _auto_choice(answers.torch)
-            answers = answers._replace(accelerators=tuple(dict.fromkeys(("cpu", choice.accelerator))))
-        answers = ask_all(
-            answers,
-            settled([*replayed, *flags]),
-            template.ask if template else None,
-            catalog,
-            prompter,
-        )
-        if answers.python_executable != layered_executable:
-            origin = None  # typed at the prompt
-        project = build_project(_with_system(answers, args, origin), catalog, QUESTION_IDS)
-        sys.stdout.write(_summary(project, target))
-        if not prompter.confirm("Write these files?", default=True):
+        wizard = Wizard(QuestionaryPrompter(), template.ask if template else None)
+    answers = settle(stack, catalog, _system_flags_of(args), wizard, say=_say, warn=_warn)
+    project = build_project(answers, catalog, QUESTION_IDS)
+    if wizard is not None:
+        from uvtorch.errors import Cancelled
+        from uvtorch.init import summary
+
+        sys.stdout.write(summary(project, target))
+        if not wizard.prompter.confirm("Write these files?", default=True):
             raise Cancelled
-    else:
-        project = build_project(_with_system(answers, args, origin), catalog, QUESTION_IDS)
-    out = sys.stdout
     if args.dry_run:
-        for rel, text in project.files.items():
-            out.write(f"--- {rel} ---\n{text}")
-            if not text.endswith("\n"):
-                out.write("\n")
-        for note in project.plan.notes:
-            out.write(f"note: {note}\n")
-        clash = [rel for rel in project.files if (target / rel).exists()]  # as write.existing
-        if clash and not args.force:
-            out.write(f"note: {', '.join(clash)} already exist; writing needs --force.\n")
-        out.write(f"Dry run: nothing was written ({len(project.files)} files for {target}).\n")
+        from uvtorch.init import dry_run_report
+
+        sys.stdout.write(dry_run_report(project, target, args.force))
         return 0
+    from uvtorch.init import created_report
     from uvtorch.write import write_files  # not before: --dry-run stays light
 
     notes = write_files(target, project.files, force=args.force)
-    extras = [e.name for e in project.plan.extras]
-    using = f"extras: {', '.join(extras)}" if extras else "from the environment"
-    out.write(f"Created {project.plan.project} in {target} ({project.plan.torch}; {using}):\n")
-    for rel in project.files:
-        out.write(f"  {rel}\n")
-    for note in project.plan.notes if not asked else ():  # the summary showed them
-        out.write(f"note: {note}\n")
-    for note in notes:
-        out.write(f"note: {note}\n")
-    cd = "" if target.resolve() == Path.cwd() else f"cd {args.directory} && "
-    sync = f"uv sync --extra {extras[0]}" if extras else _system_next(project.plan.answers)
-    out.write(f"Next: {cd}{sync}\n")
+    sys.stdout.write(created_report(project, target, args.directory, notes, summarized=asked))
     return 0
 
 

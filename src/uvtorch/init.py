@@ -124,3 +124,65 @@ def refuse_existing_project(target: Path) -> None:
         f"(it adds only the missing lines). `uvtorch init --force` would replace the file, "
         f"discarding {discards}.",
     )
+
+
+# What to tell the user, as text: the CLI prints it.
+
+
+def system_next(answers: Answers) -> str:
+    """The first step for a -a system project: a venv that sees the image's torch."""
+    if answers.system_layout == "base-interpreter":
+        python = image_interpreters(answers)["base_python"]
+        return (f"uv venv --system-site-packages --python {python} && uv sync "
+                "(README.md: other image layouts)")
+    if answers.system_layout == "image-venv":
+        return "layer a venv on the image's as README.md shows, then uv sync"
+    return "make a venv that sees the image's torch as README.md shows, then uv sync"
+
+
+def summary(project: Project, target: Path) -> str:
+    """What the wizard shows before asking to write: the project in a few lines."""
+    plan = project.plan
+    lines = [f"uvtorch will write {plan.project} into {target}:"]
+    lines.append(f"  {plan.torch} for Python {plan.requires_python}")
+    for extra in plan.extras:
+        names = ", ".join(p.name for p in extra.packages)
+        where = extra.url or f"torch from the environment: {plan.answers.system[0]}"
+        lines.append(f"  extra {extra.name}: {names}  ({where})")
+    platforms = ", ".join(plan.answers.platforms) or "all (linux, macOS, Windows)"
+    lines.append(f"  platforms: {platforms}")
+    lines.append(f"  files: {', '.join(project.files)}")
+    lines += [f"  note: {note}" for note in plan.notes]
+    return "\n".join(lines) + "\n"
+
+
+def dry_run_report(project: Project, target: Path, force: bool) -> str:
+    """`--dry-run`: every file, the plan's notes, and what writing would need."""
+    out = []
+    for rel, text in project.files.items():
+        out.append(f"--- {rel} ---\n{text}" + ("" if text.endswith("\n") else "\n"))
+    out += [f"note: {note}\n" for note in project.plan.notes]
+    clash = [rel for rel in project.files if (target / rel).exists()]  # as write.existing
+    if clash and not force:
+        out.append(f"note: {', '.join(clash)} already exist; writing needs --force.\n")
+    out.append(f"Dry run: nothing was written ({len(project.files)} files for {target}).\n")
+    return "".join(out)
+
+
+def created_report(project: Project, target: Path, shown: str, notes: list[str],
+                   summarized: bool) -> str:
+    """After writing: the files, the notes (unless the summary showed them) and the next step.
+
+    `shown` is the target as the user typed it, for the `cd` of the next step.
+    """
+    plan = project.plan
+    extras = [e.name for e in plan.extras]
+    using = f"extras: {', '.join(extras)}" if extras else "from the environment"
+    out = [f"Created {plan.project} in {target} ({plan.torch}; {using}):\n"]
+    out += [f"  {rel}\n" for rel in project.files]
+    out += [f"note: {note}\n" for note in (() if summarized else plan.notes)]
+    out += [f"note: {note}\n" for note in notes]
+    cd = "" if target.resolve() == Path.cwd() else f"cd {shown} && "
+    sync = f"uv sync --extra {extras[0]}" if extras else system_next(plan.answers)
+    out.append(f"Next: {cd}{sync}\n")
+    return "".join(out)
