@@ -84,3 +84,24 @@ def test_no_progress_and_quiet_turn_progress_off(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("UV_NO_PROGRESS", "1")
     assert not console.show_progress(Tty())  # type: ignore[arg-type]
     assert not console.show_progress(sys.stderr)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["matrix", "-a", "cu999", "--json"],
+        ["detect", "--json", "--torch", "x"],
+        ["check", "/nonexistent-project", "--output-format", "json"],
+        ["check", "/nonexistent-project", "--output-format=json"],
+    ],
+)
+def test_json_commands_report_errors_as_json_too(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    error = json.loads(out)["error"]
+    assert error["exit_code"] == 2 and error["message"] and error["message"] in err

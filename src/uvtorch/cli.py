@@ -1053,6 +1053,13 @@ def _main(args_list: list[str]) -> int:
         if exc.hint:
             text += f" {exc.hint}"
         print(text, file=sys.stderr)
+        if _wants_json(args_list):  # a script reading stdout gets a document, not nothing
+            import json
+
+            print(json.dumps({"schema_version": 1, "error": {
+                "kind": exc.label, "message": exc.message, "hint": exc.hint,
+                "exit_code": exc.exit_code,
+            }}, indent=2))
         return exc.exit_code
     except KeyboardInterrupt:
         done = getattr(sys.modules.get("uvtorch.write"), "written", [])
@@ -1067,6 +1074,13 @@ def _main(args_list: list[str]) -> int:
     except EOFError:  # the terminal closed while a question was waiting
         print("uvtorch: input ended; nothing was written.", file=sys.stderr)
         return 130
+
+
+def _wants_json(args: list[str]) -> bool:
+    """`--json` or `--output-format json` on the command line (errors then print JSON too)."""
+    if "--json" in args or "--output-format=json" in args:
+        return True
+    return any(a == "--output-format" and b == "json" for a, b in zip(args, args[1:]))
 
 
 _QUIET_COMMANDS = ("init", "add", "upgrade")  # -q: their stdout reports, it is not a result
