@@ -187,3 +187,21 @@ def test_a_kernel_that_cannot_build_for_the_named_gpus_is_refused(
     assert code == 0
     assert "no kernels for compute capability 5.0" in out
     assert 'FLASH_ATTN_CUDA_ARCHS = "90"' in (tmp_path / "q" / "pyproject.toml").read_text()
+
+
+@pytest.mark.e2e
+def test_platforms_are_kept_for_a_system_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], uv_env: dict[str, str]
+) -> None:
+    from fakeindex import run_uv
+
+    target = tmp_path / "img"
+    code, _, err = run(capsys, "init", str(target), "--yes", "-a", "system", "--system-torch",
+                       "2.5.0a0+872d972e41.nv24.08", "--platform", "linux-x86_64")
+    assert code == 0, err
+    assert 'platforms = ["linux-x86_64"]' in (target / ".uvtorch.toml").read_text()
+    uv = pyproject(target)["tool"]["uv"]
+    assert uv["environments"] == ["sys_platform == 'linux' and platform_machine == 'x86_64'"]
+    run_uv(["lock"], cwd=target, env=uv_env)
+    # uv records the environments it resolved for in the lock
+    assert "platform_machine == 'x86_64' and sys_platform == 'linux'" in (target / "uv.lock").read_text()

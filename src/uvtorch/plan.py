@@ -975,6 +975,8 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
     lock, so no dependent can pull a second torch.
     """
     part = _system_part(answers, catalog, beside_index_builds=False)
+    targets = _platforms(answers.platforms, catalog)
+    environments = _environments(answers, targets, catalog)  # --platform, as for index builds
     releases = [r for r in catalog.releases if r.minor == part.minor] or [catalog.releases[-1]]
     python = answers.python and check_python(answers.python, releases)
     python = python or check_python(None, releases)
@@ -989,7 +991,7 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
         torch=None,
         accelerators=(SYSTEM,),
         packages=part.dependents,
-        platforms=(),
+        platforms=tuple(targets) if answers.platforms else (),
         index_url=None,
         system=_system_answers(part),
     )
@@ -1002,9 +1004,11 @@ def _system_plan(answers: Answers, project: str, catalog: Catalog) -> Plan:
         releases=(part.minor,),
         extras=(),
         overrides=(),
-        environments=(),
+        environments=environments,
         uv_features=tuple(
-            catalog.uv_features[f] for f in ("exclude-dependencies", "required-version")
+            catalog.uv_features[f]
+            for f in ("exclude-dependencies", "required-version",
+                      *(("environments", "required-environments") if environments else ()))
         ),
         notes=tuple(notes),
         dependencies=part.dependents,
