@@ -50,3 +50,54 @@ def test_a_really_broken_requirement_is_still_reported(tmp_path: Path) -> None:
 dependencies = ["torch >= >= 2"]
 """)
     assert [f[0] for f in found if f[0] == "invalid-project-table"] == ["invalid-project-table"]
+
+
+def _kernels(found: list[tuple[str, str, dict[str, str]]]) -> list[dict[str, str]]:
+    return [place for name, _, place in found if name == "kernel-without-build-torch"]
+
+
+def test_a_kernel_in_no_build_package_is_never_built(tmp_path: Path) -> None:
+    # uv docs reference/settings.md#no-build-package: only wheels are installed for it.
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+cu126 = ["torch==2.6.0", "flash-attn==2.6.3"]
+[tool.uv]
+no-build-package = ["flash-attn"]
+""")
+    assert _kernels(found) == []
+
+
+def test_a_kernel_pinned_to_a_local_wheel_build_on_an_index_is_not_built(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+gpu = ["torch==2.11.0", "flash-attn==2.8.3+cu.13.0.torch.2.11; sys_platform == 'linux'"]
+[tool.uv.sources]
+flash-attn = { index = "wheels" }
+[[tool.uv.index]]
+name = "wheels"
+url = "https://example.invalid/simple"
+explicit = true
+""")
+    assert _kernels(found) == []
+
+
+def test_a_kernel_with_pypi_wheels_is_not_built(tmp_path: Path) -> None:
+    # PyPI's JSON API: xformers ships manylinux x86_64 and win_amd64 wheels.
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+gpu = ["torch==2.10.0", "xformers>=0.0.33"]
+""")
+    assert _kernels(found) == []
+
+
+def test_a_kernel_built_from_an_sdist_is_reported_where_it_is_declared(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch==2.8.0"]
+[project.optional-dependencies]
+accel = ["flash-attn==2.8.3"]
+""")
+    assert _kernels(found) == [{"install": "extra:accel", "package": "flash-attn",
+                                "table": "tool.uv.extra-build-dependencies"}]
