@@ -101,3 +101,39 @@ accel = ["flash-attn==2.8.3"]
 """)
     assert _kernels(found) == [{"install": "extra:accel", "package": "flash-attn",
                                 "table": "tool.uv.extra-build-dependencies"}]
+
+
+CU128 = """
+[[tool.uv.index]]
+name = "pytorch-cu128"
+url = "https://download.pytorch.org/whl/cu128"
+explicit = true
+"""
+
+
+def test_a_mismatch_is_reported_once_where_declared_not_per_alias(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch>=2.9"]
+[project.optional-dependencies]
+dataset = ["torchvision>=0.24"]
+training = ["demo[dataset]"]
+all = ["demo[training]"]
+[tool.uv.sources]
+torch = { index = "pytorch-cu128", marker = "sys_platform == 'linux'" }
+""" + CU128)
+    places = {(p.get("install"), p.get("package")) for name, _, p in found
+              if name == "companion-build-mismatch"}
+    assert places == {("extra:dataset", "torchvision")}
+
+
+def test_pypi_torchcodec_next_to_an_index_torch_is_a_warning(tmp_path: Path) -> None:
+    # pytorch/torchcodec README.md: PyPI's wheel is the CPU-decoding build, it still works.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch>=2.9"]
+[project.optional-dependencies]
+video = ["torchcodec>=0.8"]
+[tool.uv.sources]
+torch = { index = "pytorch-cu128", marker = "sys_platform == 'linux'" }
+""" + CU128)
+    severities = {s for name, s, p in found if name == "companion-build-mismatch"}
+    assert severities == {"warning"}

@@ -15,6 +15,7 @@ from uvtorch.checks.registry import CheckContext, Finding, Fix, Place, Severity,
 from uvtorch.names import package_name
 from uvtorch.model import Model
 from uvtorch.model.routing import (
+    alias_closure,
     DEFAULT,
     ERROR,
     INDEX,
@@ -298,12 +299,14 @@ def companion_build_mismatch(ctx: CheckContext) -> Iterator[Finding]:
                 if key in seen or install != "base" and (
                     ("base", build.package) in seen and _same_as_base(routing, install, pid)):
                     continue
+                if _inherited(model, routing, install, pid, build.package, build.label):
+                    continue
                 seen.add(key)
                 torch = cell.torch
                 assert torch is not None
                 via = f" (through {build.via})" if build.via else ""
                 yield Finding(
-                    "companion-build-mismatch", "error",
+                    "companion-build-mismatch", _mismatch_severity(build.package),
                     Place(install=install, package=build.package, platform=pid,
                           table="uv.lock" if routing.from_lock else "tool.uv.sources"),
                     f"in {install} on {pid}, torch is {torch.label} but {build.package}{via} "
@@ -311,6 +314,33 @@ def companion_build_mismatch(ctx: CheckContext) -> Iterator[Finding]:
                     f"{_COMPANION_WHY} Fix: list {build.package} in {install} next to torch "
                     "with the same sources as torch.",
                 )
+
+
+# PyPI's torchcodec is the CPU-decoding build and works next to any torch of its series
+# (pytorch/torchcodec README.md, "Installing TorchCodec": `pip install torchcodec` for CPU,
+# the PyTorch index for CUDA decoding): another build, not a broken install.
+_WORKS_WITH_ANY_BUILD = frozenset({package_name("torchcodec")})
+
+
+def _mismatch_severity(package: str) -> Severity:
+    return "warning" if package in _WORKS_WITH_ANY_BUILD else "error"
+
+
+def _inherited(model: Model, routing: Routing, install: str, pid: str, package: str,
+               label: str) -> bool:
+    """Whether `install` (an alias extra, `all = ["proj[dataset]"]`) only repeats the mismatch
+    of an extra it turns on: the mistake is declared there and reported there, once."""
+    if not install.startswith("extra:"):
+        return False
+    own = install.removeprefix("extra:")
+    for other in sorted(alias_closure(model.project, [own]) - {own}):
+        try:
+            cell = routing.cell(f"extra:{other}", pid)
+        except KeyError:
+            continue
+        if any(b.package == package and b.label == label for b in cell.mismatched()):
+            return True
+    return False
 
 
 @rule("UT004", "base-install-pulls-pypi-torch", "error",
