@@ -137,3 +137,18 @@ torch = { index = "pytorch-cu128", marker = "sys_platform == 'linux'" }
 """ + CU128)
     severities = {s for name, s, p in found if name == "companion-build-mismatch"}
     assert severities == {"warning"}
+
+
+def test_build_settings_for_a_wheel_from_a_pytorch_index_are_reported_once(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch==2.9.0", "flash-attn-3"]
+[tool.uv.sources]
+flash-attn-3 = { index = "pytorch-cu128" }
+torch = { index = "pytorch-cu128" }
+[tool.uv.extra-build-dependencies]
+flash-attn-3 = [{ requirement = "torch", match-runtime = true }]
+[tool.uv.extra-build-variables]
+flash-attn-3 = { FLASH_ATTENTION_SKIP_CUDA_BUILD = "TRUE" }
+""" + CU128)
+    assert [p for name, _, p in found if name == "inert-build-setting"] == [
+        {"package": "flash-attn-3", "table": "tool.uv.extra-build-dependencies"}]

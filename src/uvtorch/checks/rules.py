@@ -473,7 +473,7 @@ def _declared_in(p: Project, name: str) -> str:
     return "base"
 
 
-def arrives_prebuilt(ctx: CheckContext, recipe: Any) -> bool:
+def arrives_prebuilt(ctx: CheckContext, recipe: Any, name: str | None = None) -> bool:
     """Whether uv never builds the kernel's build package, so no build needs torch:
     - it is in `no-build-package` (or `no-build = true`): uv installs only wheels (uv docs,
       reference/settings.md#no-build-package);
@@ -489,9 +489,10 @@ def arrives_prebuilt(ctx: CheckContext, recipe: Any) -> bool:
     from uvtorch.model.routing import _applicable
 
     p = ctx.project
-    build = package_name(recipe.build_package)
+    build = package_name(recipe.build_package if recipe is not None else name or "")
     no_build = {package_name(n) for n in p.uv.get("no-build-package", [])}
-    if p.uv.get("no-build") is True or build in no_build or recipe.name in no_build:
+    if p.uv.get("no-build") is True or build in no_build or (
+            recipe is not None and recipe.name in no_build):
         return True
     model = getattr(ctx.model, "project", None)
     if not isinstance(model, ProjectModel):
@@ -500,12 +501,13 @@ def arrives_prebuilt(ctx: CheckContext, recipe: Any) -> bool:
     if not reqs:
         return False
     indexes = {i.name: i for i in model.indexes}
-    pytorch_variants = {v for pre in recipe.prebuilt if pre.kind == "pytorch-index"
+    prebuilt = recipe.prebuilt if recipe is not None else ()
+    pytorch_variants = {v for pre in prebuilt if pre.kind == "pytorch-index"
                         for v in pre.variants}
     flat_pages = tuple((pre.url or pre.url_template or "").split("{")[0].rstrip("/")
-                       for pre in recipe.prebuilt if pre.kind == "flat-index")
+                       for pre in prebuilt if pre.kind == "flat-index")
     pypi_wheels = any(pre.kind == "pypi-wheels" and "linux-x86_64" in pre.platforms
-                      for pre in recipe.prebuilt)
+                      for pre in prebuilt)
 
     def wheels(req: Any) -> bool:
         if req.url is not None:
@@ -520,8 +522,9 @@ def arrives_prebuilt(ctx: CheckContext, recipe: Any) -> bool:
                 continue
             variant = pytorch_variant(index.url, p.catalog)
             on_flat_page = any(page and index.url.startswith(page) for page in flat_pages)
-            if local or on_flat_page or (
-                    variant is not None and variant in pytorch_variants):
+            # A package the recipe does not know: any PyTorch index (wheels only there).
+            if local or on_flat_page or (variant is not None and (
+                    recipe is None or variant in pytorch_variants)):
                 return True
         return not sources and pypi_wheels
 

@@ -697,20 +697,32 @@ def inert_build_setting(ctx: CheckContext) -> Iterator[Finding]:
     model = _model(ctx)
     if model is None:
         return
+    from uvtorch.checks.rules import arrives_prebuilt
+
     p = model.project
+    reported: set[str] = set()
     for key, settings in (("extra-build-dependencies", p.extra_build_dependencies),
                           ("extra-build-variables", p.extra_build_variables)):
         for name in settings:
+            if name in reported:
+                continue  # one package, one mistake: both of its settings do nothing
             if p.no_build_isolation or name in p.no_build_isolation_package:
                 why = "build isolation is off for it (no-build-isolation-package)"
             elif _only_wheels(p, name):
                 why = "every requirement of it is sourced to a prebuilt wheel (a .whl URL)"
+            elif arrives_prebuilt(ctx, None, name):
+                why = ("it arrives only as prebuilt wheels (no-build-package, or sourced to an "
+                       "index that serves its wheels)")
             else:
                 continue
+            reported.add(name)
+            both = name in p.extra_build_dependencies and name in p.extra_build_variables
+            settings_text = ("tool.uv.extra-build-dependencies and extra-build-variables"
+                             if both else f"tool.uv.{key}")
             yield Finding(
                 "inert-build-setting", "warning",
                 Place(package=name, table=f"tool.uv.{key}"),
-                f"tool.uv.{key}.{name} does nothing: {why}",
+                f"{settings_text} for {name} do nothing: {why}",
                 "extra build dependencies and variables apply only to isolated builds. Fix: "
                 "keep one mechanism.",
             )
