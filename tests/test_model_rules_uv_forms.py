@@ -152,3 +152,23 @@ flash-attn-3 = { FLASH_ATTENTION_SKIP_CUDA_BUILD = "TRUE" }
 """ + CU128)
     assert [p for name, _, p in found if name == "inert-build-setting"] == [
         {"package": "flash-attn-3", "table": "tool.uv.extra-build-dependencies"}]
+
+
+def test_a_platform_left_out_by_an_os_marker_is_only_a_note(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch>=2.9"]
+[tool.uv.sources]
+torch = { index = "pytorch-cu128", marker = "sys_platform == 'linux'" }
+""" + CU128)
+    assert {(s, p.get("platform")) for name, s, p in found
+            if name == "platform-gets-other-build"} == {("info", "windows-x86_64")}
+
+
+def test_a_machine_marker_that_misses_windows_stays_a_warning(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch>=2.9"]
+[tool.uv.sources]
+torch = { index = "pytorch-cu128", marker = "platform_machine == 'x86_64'" }
+""" + CU128)
+    assert ("warning", "windows-x86_64") in {(s, p.get("platform")) for name, s, p in found
+                                             if name == "platform-gets-other-build"}
