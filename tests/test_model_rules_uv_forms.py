@@ -172,3 +172,19 @@ torch = { index = "pytorch-cu128", marker = "platform_machine == 'x86_64'" }
 """ + CU128)
     assert ("warning", "windows-x86_64") in {(s, p.get("platform")) for name, s, p in found
                                              if name == "platform-gets-other-build"}
+
+
+def test_an_alias_of_an_extra_routed_to_pypi_gets_the_same_build(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+audio = ["torchcodec>=0.8"]
+all = ["demo[audio]"]
+[tool.uv.sources]
+torchcodec = [{ index = "pypi", extra = "audio" }]
+[[tool.uv.index]]
+name = "pypi"
+url = "https://pypi.org/simple"
+explicit = true
+""")
+    assert [f for f in found if f[0] == "extra-alias-not-routed"] == []

@@ -655,10 +655,13 @@ def extra_alias_not_routed(ctx: CheckContext) -> Iterator[Finding]:
     p = model.project
     from uvtorch.model.routing import alias_closure
 
+    # A source to PyPI itself routes nowhere else: unrouted, the alias gets the same build.
+    pypi_indexes = {i.name for i in p.indexes if "pypi.org" in i.url}
     for extra in p.optional:
         enabled = alias_closure(p, [extra]) - {extra}
         routed = sorted({(e, s.package) for e in enabled for name in p.sources
                          for s in p.sources[name] if s.extra == e
+                         and s.index not in pypi_indexes
                          and any(r.name == s.package for r in p.optional.get(e, ()))})
         if not routed:
             continue
