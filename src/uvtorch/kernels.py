@@ -44,6 +44,8 @@ class Prebuilt(NamedTuple):
     variants: tuple[str, ...]  # the accelerator builds that have wheels there
     url_template: str | None  # flat-index: {torch_major}, {torch_minor}, {variant}
     index_name: str | None  # flat-index: prefix of the rendered index names
+    url: str | None = None  # flat-index: one page for every torch/variant (natten)
+    platforms: tuple[str, ...] = ()  # pypi-wheels: where the package itself has wheels
 
 
 class Recipe(NamedTuple):
@@ -147,6 +149,8 @@ def _recipe(name: str, raw: Mapping[str, Any]) -> Recipe:
                 variants=tuple(p.get("variants", ())),
                 url_template=p.get("url_template"),
                 index_name=p.get("index_name"),
+                url=p.get("url"),
+                platforms=tuple(p.get("platforms", ())),
             )
             for p in raw.get("prebuilt", ())
         ),

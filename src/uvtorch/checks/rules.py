@@ -459,6 +459,78 @@ def index_not_explicit(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+def _declared_in(p: Project, name: str) -> str:
+    """The install whose own requirements declare `name`: the base when it is there (every
+    install includes the base), else the first extra or group. One mistake, one place."""
+    if name in _names(p.base):
+        return "base"
+    for extra, reqs in p.extras.items():
+        if name in _names(reqs):
+            return f"extra:{extra_name(extra)}"
+    for group, reqs in p.groups.items():
+        if name in _names(reqs):
+            return f"group:{extra_name(group)}"
+    return "base"
+
+
+def arrives_prebuilt(ctx: CheckContext, recipe: Any, name: str | None = None) -> bool:
+    """Whether uv never builds the kernel's build package, so no build needs torch:
+    - it is in `no-build-package` (or `no-build = true`): uv installs only wheels (uv docs,
+      reference/settings.md#no-build-package);
+    - every requirement of it is a `.whl` URL, or is sourced to an index that serves the
+      kernel's wheels: a PyTorch index whose variant has them (the recipe's `pytorch-index`
+      prebuilt), the recipe's own flat wheel page, or any index with a local-version pin
+      (`==2.8.3+cu.13.0.torch.2.11`, `==0.21.7+torch2130cu132`: a build of one torch/CUDA
+      pair, published as wheels; sdists carry no local version);
+    - it comes from PyPI where PyPI ships its wheels for Linux x86_64 (the recipe's
+      `pypi-wheels` prebuilt with `platforms`, read from PyPI's JSON API).
+    """
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import _applicable
+
+    p = ctx.project
+    build = package_name(recipe.build_package if recipe is not None else name or "")
+    no_build = {package_name(n) for n in p.uv.get("no-build-package", [])}
+    if p.uv.get("no-build") is True or build in no_build or (
+            recipe is not None and recipe.name in no_build):
+        return True
+    model = getattr(ctx.model, "project", None)
+    if not isinstance(model, ProjectModel):
+        return False
+    reqs = [r for r in model.requirements() if r.name == build]
+    if not reqs:
+        return False
+    indexes = {i.name: i for i in model.indexes}
+    prebuilt = recipe.prebuilt if recipe is not None else ()
+    pytorch_variants = {v for pre in prebuilt if pre.kind == "pytorch-index"
+                        for v in pre.variants}
+    flat_pages = tuple((pre.url or pre.url_template or "").split("{")[0].rstrip("/")
+                       for pre in prebuilt if pre.kind == "flat-index")
+    pypi_wheels = any(pre.kind == "pypi-wheels" and "linux-x86_64" in pre.platforms
+                      for pre in prebuilt)
+
+    def wheels(req: Any) -> bool:
+        if req.url is not None:
+            return bool(req.url.endswith(".whl"))
+        local = any("+" in spec.version for spec in req.specifier if spec.operator == "==")
+        sources = [s for s in model.sources_of(build) if _applicable(s, req)]
+        for source in sources:
+            if (source.url or "").endswith(".whl"):
+                return True
+            index = indexes.get(source.index or "")
+            if index is None:
+                continue
+            variant = pytorch_variant(index.url, p.catalog)
+            on_flat_page = any(page and index.url.startswith(page) for page in flat_pages)
+            # A package the recipe does not know: any PyTorch index (wheels only there).
+            if local or on_flat_page or (variant is not None and (
+                    recipe is None or variant in pytorch_variants)):
+                return True
+        return not sources and pypi_wheels
+
+    return all(wheels(r) for r in reqs)
+
+
 @rule("UT014", "kernel-without-build-torch", "error",
       "a package that builds against torch gets no torch in its build")
 def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
@@ -502,6 +574,8 @@ def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
         recipe = recipes.get(name)
         if recipe is None or recipe.build_package in matched or name in matched:
             continue
+        if arrives_prebuilt(ctx, recipe):
+            continue  # nothing is built, so no build needs torch
         if name in no_isolation and name not in base:
             continue  # a two-stage setup: torch first, the kernel in a later sync
         why = (
@@ -513,7 +587,8 @@ def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
         )
         yield Finding(
             "kernel-without-build-torch", "error",
-            Place(package=name, table="tool.uv.extra-build-dependencies"),
+            Place(install=_declared_in(p, name), package=name,
+                  table="tool.uv.extra-build-dependencies"),
             f"{name} builds against torch but its build gets none", why
             + f". Fix: add [tool.uv.extra-build-dependencies] {recipe.build_package} = "
             "[{ requirement = \"torch\", match-runtime = true }] (uvtorch init -k writes the "

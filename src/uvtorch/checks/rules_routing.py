@@ -15,6 +15,7 @@ from uvtorch.checks.registry import CheckContext, Finding, Fix, Place, Severity,
 from uvtorch.names import package_name
 from uvtorch.model import Model
 from uvtorch.model.routing import (
+    alias_closure,
     DEFAULT,
     ERROR,
     INDEX,
@@ -298,12 +299,14 @@ def companion_build_mismatch(ctx: CheckContext) -> Iterator[Finding]:
                 if key in seen or install != "base" and (
                     ("base", build.package) in seen and _same_as_base(routing, install, pid)):
                     continue
+                if _inherited(model, routing, install, pid, build.package, build.label):
+                    continue
                 seen.add(key)
                 torch = cell.torch
                 assert torch is not None
                 via = f" (through {build.via})" if build.via else ""
                 yield Finding(
-                    "companion-build-mismatch", "error",
+                    "companion-build-mismatch", _mismatch_severity(build.package),
                     Place(install=install, package=build.package, platform=pid,
                           table="uv.lock" if routing.from_lock else "tool.uv.sources"),
                     f"in {install} on {pid}, torch is {torch.label} but {build.package}{via} "
@@ -311,6 +314,33 @@ def companion_build_mismatch(ctx: CheckContext) -> Iterator[Finding]:
                     f"{_COMPANION_WHY} Fix: list {build.package} in {install} next to torch "
                     "with the same sources as torch.",
                 )
+
+
+# PyPI's torchcodec is the CPU-decoding build and works next to any torch of its series
+# (pytorch/torchcodec README.md, "Installing TorchCodec": `pip install torchcodec` for CPU,
+# the PyTorch index for CUDA decoding): another build, not a broken install.
+_WORKS_WITH_ANY_BUILD = frozenset({package_name("torchcodec")})
+
+
+def _mismatch_severity(package: str) -> Severity:
+    return "warning" if package in _WORKS_WITH_ANY_BUILD else "error"
+
+
+def _inherited(model: Model, routing: Routing, install: str, pid: str, package: str,
+               label: str) -> bool:
+    """Whether `install` (an alias extra, `all = ["proj[dataset]"]`) only repeats the mismatch
+    of an extra it turns on: the mistake is declared there and reported there, once."""
+    if not install.startswith("extra:"):
+        return False
+    own = install.removeprefix("extra:")
+    for other in sorted(alias_closure(model.project, [own]) - {own}):
+        try:
+            cell = routing.cell(f"extra:{other}", pid)
+        except KeyError:
+            continue
+        if any(b.package == package and b.label == label for b in cell.mismatched()):
+            return True
+    return False
 
 
 @rule("UT004", "base-install-pulls-pypi-torch", "error",
@@ -392,6 +422,24 @@ def own_base_pins(model: Model, pid: str) -> frozenset[str]:
             if s.extra is None and s.group is None and holds(s.marker, env, frozenset()):
                 pins.add(s.index or s.url or s.path or s.git or "?")
     return frozenset(pins)
+
+
+def _left_out_on_purpose(project: object, install: str) -> bool:
+    """Whether the platform falls outside the torch sources on purpose: a source sends it to
+    PyPI by name, or every marker selects whole operating systems (`sys_platform == 'linux'`)
+    and so leaves the others out knowingly. A `platform_machine` marker may miss Windows'
+    'AMD64' by accident: that stays a warning (the corpus README's labelling rules)."""
+    from uvtorch.model.project import ProjectModel
+
+    assert isinstance(project, ProjectModel)
+    pypi_indexes = {i.name for i in project.indexes if "pypi.org" in i.url}
+    sources = [s for s in project.sources_of(TORCH)
+               if (s.extra is None or install == f"extra:{s.extra}")
+               and (s.group is None or install == f"group:{s.group}")]
+    if any(s.index in pypi_indexes for s in sources):
+        return True  # a source of its own sends some platforms to PyPI
+    markers = [str(s.marker) for s in sources if s.marker is not None]
+    return bool(markers) and not any("platform_machine" in m for m in markers)
 
 
 def _amd64_note(project: object, pid: str) -> str:
@@ -480,7 +528,8 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
                 if model.catalog.family_of(pypi) == model.catalog.family_of(variant):
                     continue  # PyPI's build there is of the same kind (CUDA on Linux aarch64)
                 yield Finding(
-                    "platform-gets-other-build", "warning",
+                    "platform-gets-other-build",
+                    "info" if _left_out_on_purpose(project, inst.id) else "warning",
                     Place(install=inst.id, package=TORCH, platform=pid, table="tool.uv.sources"),
                     f"{inst.command} gets torch {build.label} on {pid}, not the {variant} build "
                     f"it gets elsewhere: no source marker holds there",
@@ -606,10 +655,13 @@ def extra_alias_not_routed(ctx: CheckContext) -> Iterator[Finding]:
     p = model.project
     from uvtorch.model.routing import alias_closure
 
+    # A source to PyPI itself routes nowhere else: unrouted, the alias gets the same build.
+    pypi_indexes = {i.name for i in p.indexes if "pypi.org" in i.url}
     for extra in p.optional:
         enabled = alias_closure(p, [extra]) - {extra}
         routed = sorted({(e, s.package) for e in enabled for name in p.sources
                          for s in p.sources[name] if s.extra == e
+                         and s.index not in pypi_indexes
                          and any(r.name == s.package for r in p.optional.get(e, ()))})
         if not routed:
             continue
@@ -667,20 +719,32 @@ def inert_build_setting(ctx: CheckContext) -> Iterator[Finding]:
     model = _model(ctx)
     if model is None:
         return
+    from uvtorch.checks.rules import arrives_prebuilt
+
     p = model.project
+    reported: set[str] = set()
     for key, settings in (("extra-build-dependencies", p.extra_build_dependencies),
                           ("extra-build-variables", p.extra_build_variables)):
         for name in settings:
+            if name in reported:
+                continue  # one package, one mistake: both of its settings do nothing
             if p.no_build_isolation or name in p.no_build_isolation_package:
                 why = "build isolation is off for it (no-build-isolation-package)"
             elif _only_wheels(p, name):
                 why = "every requirement of it is sourced to a prebuilt wheel (a .whl URL)"
+            elif arrives_prebuilt(ctx, None, name):
+                why = ("it arrives only as prebuilt wheels (no-build-package, or sourced to an "
+                       "index that serves its wheels)")
             else:
                 continue
+            reported.add(name)
+            both = name in p.extra_build_dependencies and name in p.extra_build_variables
+            settings_text = ("tool.uv.extra-build-dependencies and extra-build-variables"
+                             if both else f"tool.uv.{key}")
             yield Finding(
                 "inert-build-setting", "warning",
                 Place(package=name, table=f"tool.uv.{key}"),
-                f"tool.uv.{key}.{name} does nothing: {why}",
+                f"{settings_text} for {name} do nothing: {why}",
                 "extra build dependencies and variables apply only to isolated builds. Fix: "
                 "keep one mechanism.",
             )

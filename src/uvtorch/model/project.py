@@ -105,6 +105,8 @@ class ConflictItem:
 
     @property
     def install(self) -> str:
+        if self.extra is None and self.group is None:
+            return "base"  # `{ package = "x" }`: the package itself (uv's package conflicts)
         return f"extra:{self.extra}" if self.extra is not None else f"group:{self.group}"
 
 
@@ -309,7 +311,7 @@ class _Reader:
         out = []
         for i, text in enumerate(texts):
             try:
-                req = Requirement(text)
+                req = _lenient_requirement(text)
             except InvalidRequirement as exc:
                 self.bad(f"{where}[{i}]", f"{text!r} is not a valid requirement ({exc})",
                          'write a PEP 508 requirement such as "torch>=2.8"')
@@ -335,6 +337,23 @@ class _Reader:
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
+
+
+_URL_THEN_MARKER = re.compile(r"@\s*\S+?(?=;\s)")
+
+
+def _lenient_requirement(text: str) -> Requirement:
+    """Parse a PEP 508 requirement the way uv does: a direct URL may be followed by `;` and
+    a marker without the whitespace PEP 508 asks for (`pkg @ git+https://h/r@v; sys_platform ==
+    'linux'`). uv 0.13.9 reads that as the URL `...@v` plus the marker (tried: `uv lock` on a
+    copy fetched the revision `v`); `packaging` refuses it."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        match = _URL_THEN_MARKER.search(text)
+        if match is None:
+            raise
+        return Requirement(text[:match.end()] + " " + text[match.end():])
 
 
 def _kind(value: Any) -> str:
@@ -582,11 +601,14 @@ def _conflicts(uv: Mapping[str, Any], r: _Reader) -> tuple[tuple[ConflictItem, .
             continue
         items = []
         for j, item in enumerate(group):
+            # uv 0.13.9 also accepts `{ package = "x" }` alone (package conflicts, an
+            # experimental feature: it only warns); checked with `uv lock` on a copy.
             if not isinstance(item, dict) or not (
                 isinstance(item.get("extra"), str) or isinstance(item.get("group"), str)
+                or isinstance(item.get("package"), str)
             ):
-                r.bad(f"{at}[{j}]", f"is {_kind(item)} {_show(item)}, not {{ extra = \"...\" }} "
-                      "or { group = \"...\" }", hint)
+                r.bad(f"{at}[{j}]", f"is {_kind(item)} {_show(item)}, not {{ extra = \"...\" }}, "
+                      "{ group = \"...\" } or { package = \"...\" }", hint)
                 continue
             extra, group_name = item.get("extra"), item.get("group")
             items.append(ConflictItem(
