@@ -102,7 +102,6 @@ _PLACEHOLDERS: set[str] = set()
 RULE_MODULES: list[str] = [
     "uvtorch.checks.rules",
     "uvtorch.checks.lock_rules",
-    "uvtorch.checks.pending",
     "uvtorch.checks.rules_routing",
 ]
 # Rules that read only the validated model; the others read the raw tables and are skipped
