@@ -57,6 +57,10 @@ import json, sys
 FIELDS = json.loads({fields!r})
 MACHINE = json.loads({machine!r})
 BAD_FIELD = {bad!r}
+if MACHINE["driver"] is None:
+    print("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+          "Make sure that the latest NVIDIA driver is installed and running.")
+    sys.exit(9)
 args = sys.argv[1:]
 query = [a.split("=", 1)[1] for a in args if a.startswith("--query-gpu=")]
 fmt = [a.split("=", 1)[1] for a in args if a.startswith("--format=")]
@@ -115,6 +119,19 @@ def _script(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
+def write_nvidia_smi(
+    path: Path, driver: str | None, gpus: list[dict[str, Any]], unknown_fields: Sequence[str] = ()
+) -> None:
+    """A fake `nvidia-smi` at `path` that answers like the real one: only the real query
+    fields, its error text for any other (or for `unknown_fields`, which an older driver
+    lacks), and its failure when no driver is loaded (`driver` None)."""
+    import json
+
+    machine = {"driver": driver, "gpus": gpus, "unknown_fields": list(unknown_fields)}
+    _script(path, _NVIDIA_SMI.format(fields=json.dumps(FIELDS), machine=json.dumps(machine),
+                                     bad=BAD_FIELD, no_devices=NO_DEVICES))
+
+
 class FakeMachine:
     """One machine.toml, laid out under `tmp` as a bin folder and a file tree."""
 
@@ -127,20 +144,8 @@ class FakeMachine:
         self.root.mkdir(parents=True)
         nvidia = self.spec.get("nvidia")
         if nvidia is not None and nvidia.get("smi", True):
-            machine = {
-                "driver": nvidia["driver"],
-                "gpus": nvidia.get("gpus", []),
-                "unknown_fields": nvidia.get("unknown_fields", []),
-            }
-            import json
-
-            _script(
-                self.bin / "nvidia-smi",
-                _NVIDIA_SMI.format(
-                    fields=json.dumps(FIELDS), machine=json.dumps(machine), bad=BAD_FIELD,
-                    no_devices=NO_DEVICES,
-                ),
-            )
+            write_nvidia_smi(self.bin / "nvidia-smi", nvidia["driver"], nvidia.get("gpus", []),
+                             nvidia.get("unknown_fields", []))
         for path, text in self.spec.get("files", {}).items():
             target = self.root / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)

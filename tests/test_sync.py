@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import subprocess
 import sys
 import textwrap
@@ -28,6 +27,7 @@ from fakeindex import (
     installed_packages,
     run_uv,
 )
+from fakemachine import write_nvidia_smi
 from uvtorch.choose_extra import (
     ENV_EXTRA,
     NoAcceleratorExtras,
@@ -299,34 +299,6 @@ def test_a_cpu_build_on_a_gpu_machine_fails() -> None:
 # End to end: the real uv, the fake index, fake machines
 # --------------------------------------------------------------------------------------------
 
-# nvidia-smi's query fields used here (a subset of `nvidia-smi --help-query-gpu`); the real one
-# answers any other with 'Field "x" is not a valid field to query.' and exit status 2
-# (CoHDI/composable-resource-operator#37, huggingface/candle#733).
-_FAKE_SMI = '''\
-import sys
-GPUS = {gpus!r}
-DRIVER = {driver!r}
-FIELDS = {{"name", "gpu_name", "driver_version", "index", "uuid", "pci.bus_id", "memory.total",
-          "count"}} | ({{"compute_cap"}} if {compute_cap!r} else set())
-if DRIVER is None:
-    print("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
-          "Make sure that the latest NVIDIA driver is installed and running.")
-    sys.exit(9)
-query = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--query-gpu=")]
-if not query:
-    print("fake nvidia-smi: only --query-gpu is served")
-    sys.exit(0)
-for field in query[0].split(","):
-    if field not in FIELDS:
-        print('Field "%s" is not a valid field to query.\\n' % field)
-        sys.exit(2)
-for i, (name, cap) in enumerate(GPUS):
-    values = {{"name": name, "gpu_name": name, "driver_version": DRIVER, "compute_cap": cap,
-              "index": str(i), "count": str(len(GPUS))}}
-    print(", ".join(values.get(f, "[N/A]") for f in query[0].split(",")))
-'''
-
-
 @pytest.fixture(scope="module")
 def gpu_project(tmp_path_factory: pytest.TempPathFactory, fake_index: FakeIndex,
                 uv_env_module: dict[str, str]) -> Path:
@@ -347,10 +319,9 @@ def play(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uv_env: dict[str, str]
             driver_env: bool = True, compute_cap: bool = True) -> dict[str, str]:
         bin_dir = tmp_path / "bin"
         bin_dir.mkdir(exist_ok=True)
-        smi = bin_dir / "nvidia-smi"
-        smi.write_text(f"#!{sys.executable}\n" + _FAKE_SMI.format(gpus=list(gpus), driver=driver,
-                                                                  compute_cap=compute_cap))
-        smi.chmod(smi.stat().st_mode | stat.S_IEXEC)
+        write_nvidia_smi(bin_dir / "nvidia-smi", driver,
+                         [{"name": name, "compute_cap": cap} for name, cap in gpus],
+                         [] if compute_cap else ["compute_cap"])
         for key in list(os.environ):
             if key.startswith("UV_") or key in (ENV_EXTRA, FAKE_GPUS_ENV):
                 monkeypatch.delenv(key)
