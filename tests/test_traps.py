@@ -205,3 +205,32 @@ def test_platforms_are_kept_for_a_system_project(
     run_uv(["lock"], cwd=target, env=uv_env)
     # uv records the environments it resolved for in the lock
     assert "platform_machine == 'x86_64' and sys_platform == 'linux'" in (target / "uv.lock").read_text()
+
+
+def test_add_auto_adds_the_build_this_machine_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`add -a auto` means what `init -a auto` means: detection's build for the project's torch."""
+    from fakemachine import FakeMachine
+
+    project = tmp_path / "p"
+    assert run(capsys, "init", str(project), "--yes", "-a", "cpu", "--torch", ">=2.14,<2.15")[0] == 0
+    machine = FakeMachine(Path(__file__).parent / "fixtures" / "machines" / "pascal-580",
+                          tmp_path / "machine")
+    monkeypatch.setattr("uvtorch.probe.SystemReader", lambda **_: machine.reader())
+    code, out, _ = run(capsys, "add", str(project), "-a", "auto")
+    assert code == 0
+    assert "-a auto: cu126 (torch 2.14)" in out  # sm_61: cu128 and newer lack its code
+    extras = pyproject(project)["project"]["optional-dependencies"]
+    assert set(extras) == {"cpu", "cu126"}
+    assert loads((project / ".uvtorch.toml").read_text())["answers"]["accelerators"] == ["cpu", "cu126"]
+
+
+def test_add_system_layout_reaches_the_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "p"
+    assert run(capsys, "init", str(project), "--yes", "-a", "cpu")[0] == 0
+    code, _, err = run(capsys, "add", str(project), "-a", "system", "--system-torch", "2.5.0",
+                       "--system-layout", "image-venv")
+    assert code == 0, err
+    answers = loads((project / ".uvtorch.toml").read_text())["answers"]
+    assert answers["system_layout"] == "image-venv"

@@ -8,6 +8,7 @@ every other line, comment and table stays byte for byte.
 """
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -351,6 +352,10 @@ def current_answers(folder: Path, doc: tomlkit.TOMLDocument, catalog: Catalog) -
     return infer_answers(doc.unwrap(), catalog)
 
 
+def _silent(text: str) -> None:
+    """No reporter given: say nothing."""
+
+
 def add(
     folder: Path,
     additions: dict[str, tuple[str, ...]],
@@ -358,6 +363,8 @@ def add(
     catalog: Catalog,
     system: "SystemFlags | None" = None,
     index_url: str | None = None,
+    say: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, str], list[str], Plan]:
     """The files to rewrite (pyproject.toml, and .uvtorch.toml when present) and what changed.
 
@@ -381,7 +388,8 @@ def add(
             "new extras. Make it again with every accelerator, e.g. uvtorch init DIR --force "
             f"--answers {answers_path} -a system -a cpu (repeat -a and --package for all you want).",
         )
-    merged = settle(stack, catalog, system or SystemFlags(), detect_auto=False)
+    merged = settle(stack, catalog, system or SystemFlags(),
+                    say=say or _silent, warn=warn or _silent)  # -a auto: detection says why
     plan = make_plan(merged, catalog)
     done = []
     if index_url is not None:

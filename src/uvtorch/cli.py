@@ -765,7 +765,8 @@ def _run_add(args: argparse.Namespace) -> int:
         )
     with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
         files, done, plan = add(folder, additions, args.torch, load(),
-                                system=_system_flags_of(args), index_url=args.index_url)
+                                system=_system_flags_of(args), index_url=args.index_url,
+                                say=_say, warn=_warn)
         path = folder / "pyproject.toml"
         sys.stdout.writelines(difflib.unified_diff(
             read_real(path).splitlines(keepends=True),

@@ -280,6 +280,8 @@ def probe_system(stack: AnswerStack, flags: SystemFlags) -> None:
     from uvtorch.catalog import load
     from uvtorch.plan import check_requirement
 
+    if flags.system_layout:  # the command line's word on the layout wins (init and add)
+        stack.put("flags", None, {"system_layout": flags.system_layout})
     if flags.system_torch:  # wins over a replayed answers file's torch; keeps its companions
         from packaging.version import InvalidVersion, Version
 
@@ -341,14 +343,12 @@ def settle(
     system: SystemFlags,
     wizard: Wizard | None = None,
     *,
-    detect_auto: bool = True,
     say: Callable[[str], None] = _quiet,
     warn: Callable[[str], None] = _quiet,
 ) -> Answers:
     """The answers to plan from: `-a auto` resolved, the wizard's answers (when asked) and what
     `-a system` finds in the environment, each in its layer."""
-    if detect_auto:
-        resolve_auto(stack, say, warn)
+    resolve_auto(stack, say, warn)
     if wizard is not None:
         ask(stack, wizard, catalog, warn)
     probe_system(stack, system)
