@@ -586,7 +586,6 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, folder: Path) -> int:
-    import difflib
     import os
 
     from uvtorch.catalog import load
@@ -630,7 +629,6 @@ def _check(args: argparse.Namespace, folder: Path) -> int:
     if model.project.uvtorch.get("system") and (
         args.python_executable or not combined
     ):
-        import os
         import shutil
 
         from uvtorch.imagetorch import probe
@@ -664,7 +662,7 @@ def _check(args: argparse.Namespace, folder: Path) -> int:
     unsafe = args.unsafe_fixes
     if args.fix or unsafe:
         from uvtorch.fix import apply_fixes
-        from uvtorch.write import as_written, read_real, replace_file
+        from uvtorch.write import diff, replace_file
 
         # A silenced finding is not fixed either.
         shown_now = [x.finding for x in unsilenced(folder, findings)[0]]
@@ -679,15 +677,10 @@ def _check(args: argparse.Namespace, folder: Path) -> int:
             if fixable else (before, [])
         )
         if after != before:
-            real_before, real_after = read_real(path), as_written(path, after)
+            shown = diff(path, after, "fixed")  # before the write: the diff needs the old bytes
             for note in replace_file(path, after):
                 print(f"note: {note}", file=say)
-            say.writelines(
-                difflib.unified_diff(
-                    real_before.splitlines(keepends=True), real_after.splitlines(keepends=True),
-                    "pyproject.toml", "pyproject.toml (fixed)",
-                )
-            )
+            say.write(shown)
         for line in done:
             print(f"fixed: {line}", file=say)
         held = [f.fix for f in shown_now
@@ -735,14 +728,13 @@ def _lock_fetcher(trusted: bool) -> Callable[[str], bytes | None]:
 
 
 def _run_add(args: argparse.Namespace) -> int:
-    import difflib
     from contextlib import nullcontext
 
     from uvtorch.add import add
     from uvtorch.catalog import load
     from uvtorch.checks.context import load_context
     from uvtorch.checks.registry import run
-    from uvtorch.write import as_written, edit_lock, read_real, write_files
+    from uvtorch.write import diff, edit_lock, write_files
 
     if args.add_python is not None:
         raise UsageError(
@@ -767,12 +759,7 @@ def _run_add(args: argparse.Namespace) -> int:
         files, done, plan = add(folder, additions, args.torch, load(),
                                 system=_system_flags_of(args), index_url=args.index_url,
                                 say=_say, warn=_warn)
-        path = folder / "pyproject.toml"
-        sys.stdout.writelines(difflib.unified_diff(
-            read_real(path).splitlines(keepends=True),
-            as_written(path, files["pyproject.toml"]).splitlines(keepends=True),
-            "pyproject.toml", "pyproject.toml (after add)",
-        ))
+        sys.stdout.write(diff(folder / "pyproject.toml", files["pyproject.toml"], "after add"))
         if not done:
             print("Nothing to change: the project already has all of that.")
             return 0
@@ -793,8 +780,6 @@ def _run_add(args: argparse.Namespace) -> int:
 
 
 def _run_upgrade(args: argparse.Namespace) -> int:
-    import difflib
-
     from contextlib import nullcontext
 
     from uvtorch.catalog import load
@@ -802,7 +787,7 @@ def _run_upgrade(args: argparse.Namespace) -> int:
     from uvtorch.checks.registry import run
 
     from uvtorch.upgrade import lock, upgrade
-    from uvtorch.write import as_written, edit_lock, read_real, write_files
+    from uvtorch.write import diff, edit_lock, write_files
 
     pairs = []
     for text in args.replace:
@@ -813,12 +798,7 @@ def _run_upgrade(args: argparse.Namespace) -> int:
     folder = Path(args.directory)
     with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
         result = upgrade(folder, load(), args.torch, tuple(pairs), tuple(args.drop), args.force)
-        path = folder / "pyproject.toml"
-        sys.stdout.writelines(difflib.unified_diff(
-            read_real(path).splitlines(keepends=True),
-            as_written(path, result.after).splitlines(keepends=True),
-            "pyproject.toml", "pyproject.toml (after upgrade)",
-        ))
+        sys.stdout.write(diff(folder / "pyproject.toml", result.after, "after upgrade"))
         for line in result.kept:
             print(line)
         for line in result.notes:

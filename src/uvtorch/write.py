@@ -82,6 +82,19 @@ def read_real(path: Path) -> str:
         return handle.read()
 
 
+def diff(path: Path, text: str, change: str) -> str:
+    """The unified diff from the file at `path` to `text` as it would be written (its line
+    endings kept), labelled `NAME (after CHANGE)`; empty when nothing changes."""
+    import difflib
+
+    name = path.name
+    return "".join(difflib.unified_diff(
+        read_real(path).splitlines(keepends=True),
+        as_written(path, text).splitlines(keepends=True),
+        name, f"{name} ({change})",
+    ))
+
+
 # --- signals ---------------------------------------------------------------------------------
 
 
