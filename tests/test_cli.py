@@ -58,7 +58,7 @@ def test_init_writes_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert sorted(snapshot_tree(target)) == [
         ".gitignore", ".uvtorch.toml", "README.md", "pyproject.toml", "src/demo/__init__.py",
     ]
-    assert "uv sync --extra cpu" in out
+    assert f"Next: cd {target} && uvtorch sync  (" in out and "uv sync --extra cpu)" in out
     mode = stat.S_IMODE((target / "pyproject.toml").stat().st_mode)
     assert mode == 0o666 & ~_umask()
     readme = (target / "README.md").read_text()

@@ -162,6 +162,44 @@ def test_switching_cuda_extra_rebuilds_against_that_torch(
     assert second["arch"] == "7.5;8.0;8.6;8.9;9.0" and second["cutlass"] is None
 
 
+def test_the_suggested_rebuild_commands_rebuild_the_kernel(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str],
+    kernel_repo: tuple[str, str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The generated comment: edit the targets, then `uv sync --extra ID --reinstall-package
+    NAME` (README: `uv sync --extra cu128 --reinstall-package grouped-gemm`) or `uvtorch sync
+    --reinstall-package NAME` rebuilds, and torch stays."""
+    project = _project(tmp_path, fake_index, kernel_repo, "-a", "cpu", "-a", "cu128",
+                       "--torch", ">=2.9,<2.10", "--cuda-arch", "9.0")
+    capsys.readouterr()
+    readme = (project / "README.md").read_text()
+    assert "`uv sync --extra cu128 --reinstall-package grouped-gemm`" in readme
+    run_uv(["lock"], cwd=project, env=uv_env)
+    run_uv(["sync", "--extra", "cu128"], cwd=project, env=uv_env)
+    assert _built_with(project)["arch"] == "9.0"
+    path = project / "pyproject.toml"
+
+    def target(arch: str) -> None:
+        doc = tomlkit.parse(path.read_text())
+        doc["tool"]["uv"]["extra-build-variables"]["grouped-gemm"]["TORCH_CUDA_ARCH_LIST"] = arch  # type: ignore[index]
+        path.write_text(tomlkit.dumps(doc))
+
+    target("8.0")
+    run_uv(["sync", "--extra", "cu128", "--reinstall-package", "grouped-gemm"], cwd=project, env=uv_env)
+    assert _built_with(project) == {"torch": "2.9.1+cu128", "arch": "8.0", "cutlass": "1",
+                                    "jobs": "2", "flash_archs": None}
+    target("8.6")
+    # uvtorch sync chooses the extra (pinned here: this machine has no GPU) and passes the rest on
+    done = subprocess.run(
+        [sys.executable, "-m", "uvtorch", "sync", "--reinstall-package", "grouped-gemm"],
+        cwd=project, env={**uv_env, "UVTORCH_EXTRA": "cu128"}, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _built_with(project)["arch"] == "8.6"
+    assert installed_packages(project, uv_env)["torch"] == "2.9.1+cu128"
+
+
 @pytest.fixture(scope="module")
 def flash_attn_index(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - a FakeIndex
     """The fake universe plus a flash-attn sdist on the fake PyPI (the recipe's PyPI source)."""

@@ -39,6 +39,17 @@ def image_interpreters(answers: Answers) -> dict[str, str]:
     }
 
 
+def _mirror_override(plan: Plan) -> str | None:
+    """The README's example of uv's index override: the first index, at a mirror with the
+    same layout (`<mirror>/<build>`, `<mirror>/nightly/<build>` for a channel)."""
+    first = next((e for e in plan.extras if e.url), None)
+    if first is None:
+        return None
+    channel = plan.answers.channel if plan.answers.channel not in (None, "stable") else None
+    tail = f"{channel}/{first.accelerator}" if channel else first.accelerator
+    return f"{first.index_name}=https://mirror.example.com/whl/{tail}"
+
+
 def template_context(plan: Plan) -> dict[str, Any]:
     """The variables a file template can use."""
     return {
@@ -65,6 +76,7 @@ def template_context(plan: Plan) -> dict[str, Any]:
         ),
         "channel": plan.answers.channel if plan.answers.channel not in (None, "stable") else None,
         "nightly_date": plan.answers.nightly_date,
+        "mirror_override": _mirror_override(plan),
         "sync_command": f"uv sync --extra {plan.extras[0].name}" if plan.extras else "uv sync",
         "run_command": f"uv run --extra {plan.extras[0].name}" if plan.extras else "uv run",
     }
@@ -183,6 +195,9 @@ def created_report(project: Project, target: Path, shown: str, notes: list[str],
     out += [f"note: {note}\n" for note in (() if summarized else plan.notes)]
     out += [f"note: {note}\n" for note in notes]
     cd = "" if target.resolve() == Path.cwd() else f"cd {shown} && "
-    sync = f"uv sync --extra {extras[0]}" if extras else system_next(plan.answers)
+    # `uvtorch sync` chooses the extra this machine runs (the first extra is cpu even on a GPU
+    # machine); plain uv beside it, as the generated README puts them.
+    sync = (f"uvtorch sync  (picks the extra for this machine; with uv alone: "
+            f"uv sync --extra {extras[0]})" if extras else system_next(plan.answers))
     out.append(f"Next: {cd}{sync}\n")
     return "".join(out)
