@@ -115,7 +115,13 @@ def _uv(plan: Plan) -> Table:
     if plan.environments:
         _comment_lines(uv, "Resolve only for the platforms this project targets.")
         uv.add("environments", multiline_array(list(plan.environments)))
-        _comment_lines(uv, "Fail the lock if torch has no wheel for one of them.")
+        # uv fails the lock when a package without a source distribution has no wheel for a
+        # required environment (required-environments' doc, crates/uv-settings/src/settings.rs).
+        _comment_lines(uv, (
+            "Fail the lock if torch, or any package without a source distribution, has no "
+            "wheel for one of them." if plan.extras else
+            "Fail the lock if a package without a source distribution has no wheel for one of "
+            "them (torch is the environment's: never locked)."))
         uv.add("required-environments", multiline_array(list(plan.environments)))
     if plan.excluded:
         _comment_lines(
