@@ -102,6 +102,8 @@ ADD_EPILOG = """\
 examples:
   uvtorch add -a cu130
       give the project in . a cu130 extra (sources, index, conflict entry)
+  uvtorch add -a auto
+      add the build this machine's GPU runs for the project's torch (says which and why)
   uvtorch add demo --package torchvision --package ultralytics
       add a companion matched to torch and a dependent to every accelerator extra
   uvtorch add demo -k flash-attn --gpu h100
