@@ -260,12 +260,13 @@ class Fetcher:
             "Try again on a faster connection, or raise UVTORCH_FETCH_DEADLINE (seconds).",
         )
 
-    def _open(self, url: str) -> Any:
+    def _open(self, url: str, accept: str | None = None) -> Any:
         """The response for `url`, or None for a 404; FetchError for the rest."""
         left = self.remaining()
         if left <= 0 or self._expired:
             raise self._too_slow(url)
-        request = urllib.request.Request(url, headers={"User-Agent": "uvtorch"})
+        headers = {"User-Agent": "uvtorch", **({"Accept": accept} if accept else {})}
+        request = urllib.request.Request(url, headers=headers)
         _current.fetcher = self
         try:
             return self._opener.open(request, timeout=left)
@@ -322,10 +323,12 @@ class Fetcher:
             "raises the limit for pages.",
         )
 
-    def get(self, url: str, what: str = "URL") -> bytes | None:
-        """The body of a page (at most page_limit bytes, a .whl wheel_limit); None for a 404."""
+    def get(self, url: str, what: str = "URL", accept: str | None = None) -> bytes | None:
+        """The body of a page (at most page_limit bytes, a .whl wheel_limit); None for a 404.
+
+        `accept` is the request's Accept header (e.g. PEP 691's JSON, then HTML)."""
         check_url(url, what)
-        response = self._open(url)
+        response = self._open(url, accept)
         if response is None:
             return None
         sink = io.BytesIO()
@@ -353,6 +356,25 @@ class Fetcher:
                 self._expire()  # ends the requests still running: the command has failed
                 raise
         return [results[i] for i in range(len(urls))]
+
+    def get_each(
+        self, urls: Sequence[str], what: str = "URL", accept: str | None = None
+    ) -> list[bytes | None | FetchError]:
+        """get() for each URL, `workers` at a time, in order; a URL that fails gives its
+        FetchError in its place (the others still count), all within the one deadline."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        for url in urls:
+            check_url(url, what)
+
+        def one(url: str) -> bytes | None | FetchError:
+            try:
+                return self.get(url, what, accept)
+            except FetchError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(one, urls))
 
 
 def _socket_of(response: Any) -> socket.socket | None:
