@@ -171,7 +171,7 @@ def read_pages(
         fetcher.close()
     for url, body in zip(wanted, bodies):
         if isinstance(body, FetchError):
-            failed[url] = body.message
+            failed[url] = body.message.rstrip(".")
             continue
         found = {v: frozenset(p & set(platforms)) for v, p in releases(body).items()} if body else {}
         page = Page(url, body is not None, found)
