@@ -311,3 +311,27 @@ def test_add_asks_the_index_about_the_new_build(
     index.clear_requests()
     assert main(["add", str(target), "-a", "cu132", "--index-url", index.pytorch_base, "--offline"]) == 0
     assert index.requests == []
+
+
+@pytest.mark.e2e
+def test_what_the_index_filled_in_locks_with_the_real_uv(
+    index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cu132 Windows wheels of 2.15 (unknown to the catalog) are used, and uv agrees: the lock
+    takes Windows' torch from the cu132 index. From the catalog alone Windows would need
+    PyPI's torch, which this index's PyPI does not have: that lock fails."""
+    import sys
+
+    from fakeindex import UvCommandError, hermetic_uv_env, run_uv
+
+    env = hermetic_uv_env(index, cache_dir=tmp_path / "uv-cache", home_dir=tmp_path / "home",
+                          python=sys.executable)
+    pins = ("--platform", "linux-x86_64", "--platform", "windows-x86_64")
+    assert init(tmp_path / "on", index.pytorch_base, "-a", "cu132", *pins) == 0
+    run_uv(["lock"], cwd=tmp_path / "on", env=env)
+    lock = (tmp_path / "on" / "uv.lock").read_text()
+    assert "cu132-py3-none-win_amd64.whl" in lock  # the file name, its + URL-encoded
+    assert init(tmp_path / "off", index.pytorch_base, "-a", "cu132", *pins, "--offline") == 0
+    with pytest.raises(UvCommandError, match="torch") as failed:
+        run_uv(["lock"], cwd=tmp_path / "off", env=env)
+    assert "win32" in str(failed.value) or "Windows" in str(failed.value), failed.value
