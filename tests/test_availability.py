@@ -335,3 +335,44 @@ def test_what_the_index_filled_in_locks_with_the_real_uv(
     with pytest.raises(UvCommandError, match="torch") as failed:
         run_uv(["lock"], cwd=tmp_path / "off", env=env)
     assert "win32" in str(failed.value) or "Windows" in str(failed.value), failed.value
+
+
+def test_a_build_id_no_release_has_is_refused_before_any_request(
+    index: FakeIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert init(tmp_path / "p", index.pytorch_base, "-a", "cu999") == 2
+    assert "cu999" in capsys.readouterr().err
+    assert index.requests == []
+
+
+def test_the_index_fills_only_releases_and_patches_the_catalog_knows() -> None:
+    """Companion versions are the catalog's: a patch or release it does not know is not added."""
+    from uvtorch.availability import Page, fill_unknown
+    from uvtorch.catalog import load
+
+    page = Page("http://127.0.0.1:9/whl/cu130/torch/", True, {
+        "2.15.1": frozenset({"linux-x86_64"}), "2.16.0": frozenset({"linux-x86_64"})})
+    amended, said = fill_unknown(load(), {"cu130": page})
+    r215 = next(r for r in amended.releases if str(r.minor) == "2.15")
+    assert "cu130" not in r215.variants and "cu130" not in r215.unknown
+    assert [f.text for f in said] == [
+        "torch 2.15 has no cu130 wheels for linux-x86_64, linux-aarch64, windows-x86_64 "
+        "(the catalog did not know)"]
+    assert [str(r.minor) for r in amended.releases] == [str(r.minor) for r in load().releases]
+
+
+def test_a_newest_version_without_a_platforms_wheel_is_a_warning_with_the_pin_that_works() -> None:
+    from uvtorch.answers import Answers
+    from uvtorch.availability import Page, judge
+    from uvtorch.catalog import load
+    from uvtorch.plan import make_plan
+
+    catalog = load()
+    plan = make_plan(Answers(name="p", accelerators=("cu130",), torch=">=2.14,<2.15"), catalog)
+    page = Page("u", True, {"2.14.0": frozenset({"linux-x86_64", "linux-aarch64", "windows-x86_64"}),
+                            "2.14.1": frozenset({"linux-x86_64", "linux-aarch64"})})
+    [finding] = judge(plan, catalog, {"cu130": page})
+    assert finding.error is None
+    assert finding.warnings == (
+        "the cu130 index has torch 2.14.1 without a windows-x86_64 wheel (only 2.14.0 has one): "
+        "uv may pick 2.14.1 and fail to install there; --torch '==2.14.0' avoids it.",)

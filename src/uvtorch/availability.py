@@ -306,7 +306,8 @@ def confirm(
     from uvtorch.plan import _index_url, make_plan
 
     answers = stack.answers()
-    builds = [a for a in dict.fromkeys(answers.accelerators) if catalog.family_of(a) is not None]
+    known = {*catalog.all_variants(), *(v for r in catalog.releases for v in r.unknown)}
+    builds = [a for a in dict.fromkeys(answers.accelerators) if a in known]  # others: plan's error
     if not builds:
         return catalog
     if answers.channel not in (None, "stable"):
