@@ -716,6 +716,7 @@ class FakeIndex:
         #: Serve project pages as PEP 691 JSON to a client whose Accept asks for it (off by
         #: default: uv asks for JSON too, and the e2e tests read what uv reads from HTML).
         self.json_pages = False
+        self.json_served: list[str] = []  # the paths answered with JSON
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> FakeIndex:
@@ -951,6 +952,8 @@ class _IndexHandler(BaseHTTPRequestHandler):
                 entry["requires-python"] = info.requires_python
             entries.append(entry)
         body = json.dumps({"meta": {"api-version": "1.0"}, "name": project, "files": entries}).encode()
+        with self.fake_index._lock:
+            self.fake_index.json_served.append(urlsplit(self.path).path)
         self._send(200, body, _JSON, send_body=send_body, cache="no-cache")
 
 

@@ -148,7 +148,9 @@ def test_pep_691_json_pages_are_read_as_well_as_html(
     index: FakeIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     index.json_pages = True
+    index.json_served.clear()
     assert init(tmp_path / "p", index.pytorch_base, "-a", "cu130") == 0
+    assert index.json_served == ["/whl/cu130/torch/"]  # asked for (Accept) and served as JSON
     assert "torch 2.15 has cu130 wheels for linux-x86_64" in capsys.readouterr().out
     page = cache_folder().glob("*.json")
     assert [json.loads(p.read_text())["releases"] for p in page] == [

@@ -1,6 +1,7 @@
 """Every HTTP request uvtorch makes: only https:// (and http:// to this machine), bounded.
 
-uvtorch reads index pages (`matrix --refresh`) and wheel METADATA (`check --fix`). Those URLs
+uvtorch reads index pages (`matrix --refresh`, and `init`/`add` asking whether the chosen
+builds have wheels: uvtorch.availability) and wheel METADATA (`check --fix`). Those URLs
 may come from files other people wrote, so this module is the one place that decides what
 may be fetched and for how long:
 
@@ -10,8 +11,8 @@ may be fetched and for how long:
   seconds fails at the deadline), enforced by a watchdog that shuts the open sockets;
 - a size limit per response (pages and METADATA files; whole wheels have a larger one),
   checked against Content-Length and while reading;
-- a few requests in parallel (`get_all`), and progress through a callback the CLI supplies
-  (core code never prints).
+- a few requests in parallel (`get_all`; `get_each` keeps each URL's failure apart), and
+  progress through a callback the CLI supplies (core code never prints).
 
 Proxies from the environment (HTTPS_PROXY ...) are honoured, as urllib does.
 """
