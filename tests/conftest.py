@@ -48,3 +48,12 @@ def uv_env_module(fake_index: FakeIndex, uv_session_dirs: tuple[Path, Path]) -> 
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep uvtorch's template cache out of the real user's ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _no_index_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`init` and `add` ask the PyTorch index (uvtorch.availability) unless offline: a test
+    must never reach download.pytorch.org, so every test runs with UV_OFFLINE=1 unless it
+    removes it (tests/test_availability.py does, with the fake index's URL). uv run through
+    fakeindex.run_uv never sees it (hermetic_uv_env drops UV_* variables)."""
+    monkeypatch.setenv("UV_OFFLINE", "1")

@@ -713,6 +713,10 @@ class FakeIndex:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, int, int], _FileInfo] = {}
         self.requests: list[str] = []
+        #: Serve project pages as PEP 691 JSON to a client whose Accept asks for it (off by
+        #: default: uv asks for JSON too, and the e2e tests read what uv reads from HTML).
+        self.json_pages = False
+        self.json_served: list[str] = []  # the paths answered with JSON
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> FakeIndex:
@@ -918,6 +922,8 @@ class _IndexHandler(BaseHTTPRequestHandler):
         if not files:
             return self._not_found(send_body)
         prefix = "/" + "/".join(parts)
+        if self.fake_index.json_pages and _JSON in self.headers.get("Accept", ""):
+            return self._json_page(prefix, project, files, send_body)
         links = []
         for file in files:
             info = self.fake_index.info(file)
@@ -931,6 +937,27 @@ class _IndexHandler(BaseHTTPRequestHandler):
                 )
             links.append(f"<a {attrs}>{html.escape(file.name)}</a>")
         self._send_page(_html_page(f"Links for {project}", links), send_body)
+
+
+    def _json_page(self, prefix: str, project: str, files: list[Path], send_body: bool) -> None:
+        """The PEP 691 form of a project page."""
+        entries = []
+        for file in files:
+            info = self.fake_index.info(file)
+            entry: dict[str, object] = {
+                "filename": file.name, "url": f"{prefix}/{quote(file.name)}",
+                "hashes": {"sha256": info.sha256},
+            }
+            if info.requires_python:
+                entry["requires-python"] = info.requires_python
+            entries.append(entry)
+        body = json.dumps({"meta": {"api-version": "1.0"}, "name": project, "files": entries}).encode()
+        with self.fake_index._lock:
+            self.fake_index.json_served.append(urlsplit(self.path).path)
+        self._send(200, body, _JSON, send_body=send_body, cache="no-cache")
+
+
+_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 # --------------------------------------------------------------------------- #

@@ -65,13 +65,19 @@ def slug(path: str) -> str:
     return path.strip("/").replace("/", "-") + ".txt"
 
 
-class FixtureReader:
-    """A `Reader` that serves one fixture folder and records what was asked, in order."""
+_FAKE_SMI: dict[Path, Path] = {}  # fixture folder -> its fake nvidia-smi
 
-    COMMANDS = {
-        command_key(NVIDIA_SMI_QUERY): "nvidia-smi-query-noheader.csv",
-        command_key(NVIDIA_SMI_BASIC): "nvidia-smi-query-basic.csv",
-    }
+
+class FixtureReader:
+    """A `Reader` that serves one fixture folder and records what was asked, in order.
+
+    Files and environment variables are served as recorded. `nvidia-smi` is not looked up by
+    the command line uvtorch happens to run: the recorded answers (the CSV files, see the
+    folder README) are read as the machine's GPU table, and the one strict fake of
+    tests/fakemachine.py answers whatever query is run, rejecting a field the real tool does
+    not know. A machine whose full query failed (only the basic CSV recorded) has a driver
+    that does not know `compute_cap`.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -108,10 +114,35 @@ class FixtureReader:
         self.calls.append(f"dir {path}")
         return tuple(sorted(self.pci)) if path == PCI_DEVICES and self.pci else None
 
+    def _nvidia_smi(self) -> Path | None:
+        """The fake nvidia-smi of this machine (written once), or None if it has none."""
+        full, basic = self._file("nvidia-smi-query-noheader.csv"), self._file("nvidia-smi-query-basic.csv")
+        recorded = full if full is not None else basic
+        if recorded is None:
+            return None
+        if self.folder not in _FAKE_SMI:  # one per folder and test session
+            import tempfile
+
+            from fakemachine import write_nvidia_smi
+
+            rows = [[c.strip() for c in line.split(",")] for line in recorded.splitlines() if line.strip()]
+            gpus = [{"name": r[0], **({"compute_cap": r[2]} if full is not None else {})} for r in rows]
+            smi = Path(tempfile.mkdtemp(prefix="uvtorch-fake-smi-")) / "nvidia-smi"
+            write_nvidia_smi(smi, rows[0][1], gpus, [] if full is not None else ["compute_cap"])
+            _FAKE_SMI[self.folder] = smi
+        return _FAKE_SMI[self.folder]
+
     def run(self, argv: Sequence[str]) -> str | None:
-        key = command_key(argv)
-        self.calls.append(f"run {key}")
-        return self._file(self.COMMANDS.get(key) or slug(argv[0]))
+        import subprocess
+
+        self.calls.append(f"run {command_key(argv)}")
+        if argv[0] == "nvidia-smi":
+            smi = self._nvidia_smi()
+            if smi is None:
+                return None
+            done = subprocess.run([str(smi), *argv[1:]], capture_output=True, text=True, timeout=60)
+            return done.stdout if done.returncode == 0 else None
+        return self._file(slug(argv[0]))
 
     def platform(self) -> tuple[str, str]:
         system, machine = (self._file("platform.txt") or "Linux x86_64").split()
@@ -246,6 +277,22 @@ def test_probe_reads_in_uvs_order() -> None:
     assert facts.read[0] == "platform"
     # the full query answered, so the fallback query is never run
     assert f"run {command_key(NVIDIA_SMI_BASIC)}" not in reader.calls
+
+
+def test_recorded_machines_answer_any_real_query_and_reject_a_misspelt_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recorded nvidia-smi answers are a GPU table, not keyed by uvtorch's command line."""
+    reader = FixtureReader(FIXTURES / "h100")
+    assert reader.run(["nvidia-smi", "--query-gpu=compute_cap,gpu_name", "--format=csv"]) == (
+        "compute_cap, gpu_name\n9.0, NVIDIA H100 80GB HBM3\n")
+    misspelt = ("nvidia-smi", "--query-gpu=name,driver_version,compute_capability",
+                "--format=csv,noheader")
+    assert reader.run(list(misspelt)) is None
+    monkeypatch.setattr("uvtorch.probe.NVIDIA_SMI_QUERY", misspelt)
+    facts = probe(FixtureReader(FIXTURES / "h100"))
+    assert command_key(misspelt) not in facts.commands  # the misspelt query failed, as for real
+    assert to_json(detect(facts))["nvidia"]["gpus"][0]["compute_capability"] is None
 
 
 def test_probe_falls_back_to_the_basic_nvidia_smi_query() -> None:

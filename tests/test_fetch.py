@@ -331,3 +331,22 @@ def test_a_bad_deadline_setting_is_one_message(
     assert main(["matrix", "--refresh", "--index-url", "http://127.0.0.1:9/whl"]) == 2
     err = capsys.readouterr().err
     assert f"UVTORCH_FETCH_DEADLINE={value!r}" in err and err.count("\n") == 1
+
+
+def test_get_each_keeps_each_failure_apart_and_sends_accept() -> None:
+    seen: list[str | None] = []
+
+    def page(h: BaseHTTPRequestHandler) -> None:
+        seen.append(h.headers.get("Accept"))
+        _body(b"ok" if h.path == "/ok" else b"gone", 200 if h.path == "/ok" else 404)(h)
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/x"
+    with serve(page) as base:
+        fetcher = Fetcher(deadline_s=10)
+        got = fetcher.get_each([f"{base}/ok", f"{base}/missing", closed], accept="text/html")
+        fetcher.close()
+    assert got[:2] == [b"ok", None]
+    assert isinstance(got[2], FetchError) and "Cannot reach" in got[2].message
+    assert seen == ["text/html", "text/html"]

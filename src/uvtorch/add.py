@@ -29,7 +29,7 @@ from uvtorch.render import multiline_array, padded_inline
 from uvtorch.system import SYSTEM
 
 if TYPE_CHECKING:
-    from uvtorch.pipeline import SystemFlags
+    from uvtorch.pipeline import AnswerStack, SystemFlags
 
 
 def _requirements(values: Any) -> list[Requirement]:
@@ -365,13 +365,15 @@ def add(
     index_url: str | None = None,
     say: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    confirm: "Callable[[AnswerStack, Catalog], Catalog] | None" = None,
 ) -> tuple[dict[str, str], list[str], Plan]:
     """The files to rewrite (pyproject.toml, and .uvtorch.toml when present) and what changed.
 
     The project's answers and the additions are layered as init layers its sources
     (uvtorch.pipeline); `system` is the command line's word on `-a system`, whose environment
     is probed when it is added. `index_url` moves the PyTorch indexes to a mirror with the same
-    layout (uvtorch.mirror).
+    layout (uvtorch.mirror). `confirm` asks the index about the builds before planning
+    (uvtorch.availability.confirm) and returns the catalog to plan with.
     """
     from uvtorch.pipeline import SystemFlags, add_stack, settle
 
@@ -390,6 +392,8 @@ def add(
         )
     merged = settle(stack, catalog, system or SystemFlags(),
                     say=say or _silent, warn=warn or _silent)  # -a auto: detection says why
+    if confirm is not None:
+        catalog = confirm(stack, catalog)
     plan = make_plan(merged, catalog)
     done = []
     if index_url is not None:

@@ -47,6 +47,8 @@ class Release(NamedTuple):
     companions: Mapping[PackageName, Mapping[Version, Version]]  # name -> torch -> version
     pypi: Mapping[str, str]  # platform -> which build PyPI's wheel is
     macos_min: str | None = None  # the oldest macOS PyPI's macOS arm64 wheels install on
+    # variant -> platforms whose wheels nobody confirmed (yes or no): init/add ask the index
+    unknown: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
     def patches_with(self, variant: str) -> tuple[Version, ...]:
         """The patch releases that have a build for `variant` (none if it has no build)."""
@@ -255,10 +257,11 @@ def read_data(name: str) -> dict[str, Any]:
     return tomlkit.parse(text).unwrap()  # Python 3.10
 
 
-def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Release:
+def _platform_lists(raw: Mapping[str, Any], families: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """variant -> platforms, with "family" meaning the family's platforms."""
     fam_platforms = {name: tuple(f.get("platforms", ())) for name, f in families.items()}
     variants: dict[str, tuple[str, ...]] = {}
-    for variant, platforms in raw["variants"].items():
+    for variant, platforms in raw.items():
         if platforms == "family":
             family = next(
                 name
@@ -267,6 +270,11 @@ def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Re
             )
             platforms = fam_platforms[family]
         variants[variant] = tuple(platforms)
+    return variants
+
+
+def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Release:
+    variants = _platform_lists(raw["variants"], families)
     companions = {
         package_name(name): MappingProxyType(
             {Version(t): Version(v) for t, v in raw.get(name, {}).items()}
@@ -286,6 +294,7 @@ def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Re
         companions=MappingProxyType(companions),
         pypi=MappingProxyType(dict(raw.get("pypi", {}))),
         macos_min=raw.get("macos_min"),
+        unknown=MappingProxyType(_platform_lists(raw.get("unknown", {}), families)),
     )
 
 

@@ -231,6 +231,17 @@ def _system_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _offline_flag(parser: argparse.ArgumentParser) -> None:
+    """init and add ask the PyTorch index whether the chosen builds have wheels (availability.py)."""
+    parser.add_argument(
+        "--offline", action="store_true",
+        help="do not ask the PyTorch index (also UV_OFFLINE=1); without it, the chosen builds' "
+        "<index-url>/<build>/torch/ pages are read (within 5 s, UVTORCH_INDEX_DEADLINE; cached "
+        "for an hour) to confirm they have wheels for the torch versions and platforms, and to "
+        "fill in what the catalog calls unknown",
+    )
+
+
 def _trust_flag(parser: argparse.ArgumentParser, allows: str) -> None:
     """--trust: the user vouches, for this run, for files other people may have written."""
     parser.add_argument(
@@ -362,6 +373,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "UV_INDEX=pytorch-cu128=<URL>/cu128 does the same for one run",
         )
         add.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+        _offline_flag(add)
         _trust_flag(add, "run the python_executable that DIR/.uvtorch.toml names (-a system)")
     upgrade = commands.add_parser(
         "upgrade",
@@ -508,6 +520,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
             "--dry-run", action="store_true", help="print the files that would be written"
         )
         init.add_argument("--force", action="store_true", help="overwrite existing files")
+        _offline_flag(init)
         _trust_flag(init, "run the python_executable that a template's presets or the "
                     "--answers file name (-a system)")
     for command in (parser, detect, check, add, upgrade, matrix, which, verify, init):
@@ -760,7 +773,7 @@ def _run_add(args: argparse.Namespace) -> int:
     with edit_lock(folder) if folder.is_dir() else nullcontext():  # read after locking
         files, done, plan = add(folder, additions, args.torch, load(),
                                 system=_system_flags_of(args), index_url=args.index_url,
-                                say=_say, warn=_warn)
+                                say=_say, warn=_warn, confirm=_confirm(args))
         sys.stdout.write(diff(folder / "pyproject.toml", files["pyproject.toml"], "after add"))
         if not done:
             print("Nothing to change: the project already has all of that.")
@@ -907,6 +920,13 @@ def _system_flags_of(args: argparse.Namespace) -> Any:
     return SystemFlags(args.system_torch, args.python_executable, args.system_layout, args.trust)
 
 
+def _confirm(args: argparse.Namespace) -> Callable[[Any, Any], Any]:
+    """How init and add ask the index about the chosen builds (uvtorch.availability)."""
+    from uvtorch.availability import confirm
+
+    return lambda stack, catalog: confirm(stack, catalog, offline=args.offline, say=_say, warn=_warn)
+
+
 def _say(text: str) -> None:
     sys.stdout.write(f"{text}\n")
 
@@ -942,6 +962,7 @@ def _init(args: argparse.Namespace) -> int:
 
         wizard = Wizard(QuestionaryPrompter(), template.ask if template else None)
     answers = settle(stack, catalog, _system_flags_of(args), wizard, say=_say, warn=_warn)
+    catalog = _confirm(args)(stack, catalog)  # the index's word on the chosen builds
     project = build_project(answers, catalog, QUESTION_IDS)
     if wizard is not None:
         from uvtorch.errors import Cancelled

@@ -1,6 +1,7 @@
 """Every HTTP request uvtorch makes: only https:// (and http:// to this machine), bounded.
 
-uvtorch reads index pages (`matrix --refresh`) and wheel METADATA (`check --fix`). Those URLs
+uvtorch reads index pages (`matrix --refresh`, and `init`/`add` asking whether the chosen
+builds have wheels: uvtorch.availability) and wheel METADATA (`check --fix`). Those URLs
 may come from files other people wrote, so this module is the one place that decides what
 may be fetched and for how long:
 
@@ -10,8 +11,8 @@ may be fetched and for how long:
   seconds fails at the deadline), enforced by a watchdog that shuts the open sockets;
 - a size limit per response (pages and METADATA files; whole wheels have a larger one),
   checked against Content-Length and while reading;
-- a few requests in parallel (`get_all`), and progress through a callback the CLI supplies
-  (core code never prints).
+- a few requests in parallel (`get_all`; `get_each` keeps each URL's failure apart), and
+  progress through a callback the CLI supplies (core code never prints).
 
 Proxies from the environment (HTTPS_PROXY ...) are honoured, as urllib does.
 """
@@ -260,12 +261,13 @@ class Fetcher:
             "Try again on a faster connection, or raise UVTORCH_FETCH_DEADLINE (seconds).",
         )
 
-    def _open(self, url: str) -> Any:
+    def _open(self, url: str, accept: str | None = None) -> Any:
         """The response for `url`, or None for a 404; FetchError for the rest."""
         left = self.remaining()
         if left <= 0 or self._expired:
             raise self._too_slow(url)
-        request = urllib.request.Request(url, headers={"User-Agent": "uvtorch"})
+        headers = {"User-Agent": "uvtorch", **({"Accept": accept} if accept else {})}
+        request = urllib.request.Request(url, headers=headers)
         _current.fetcher = self
         try:
             return self._opener.open(request, timeout=left)
@@ -322,10 +324,12 @@ class Fetcher:
             "raises the limit for pages.",
         )
 
-    def get(self, url: str, what: str = "URL") -> bytes | None:
-        """The body of a page (at most page_limit bytes, a .whl wheel_limit); None for a 404."""
+    def get(self, url: str, what: str = "URL", accept: str | None = None) -> bytes | None:
+        """The body of a page (at most page_limit bytes, a .whl wheel_limit); None for a 404.
+
+        `accept` is the request's Accept header (e.g. PEP 691's JSON, then HTML)."""
         check_url(url, what)
-        response = self._open(url)
+        response = self._open(url, accept)
         if response is None:
             return None
         sink = io.BytesIO()
@@ -353,6 +357,25 @@ class Fetcher:
                 self._expire()  # ends the requests still running: the command has failed
                 raise
         return [results[i] for i in range(len(urls))]
+
+    def get_each(
+        self, urls: Sequence[str], what: str = "URL", accept: str | None = None
+    ) -> list[bytes | None | FetchError]:
+        """get() for each URL, `workers` at a time, in order; a URL that fails gives its
+        FetchError in its place (the others still count), all within the one deadline."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        for url in urls:
+            check_url(url, what)
+
+        def one(url: str) -> bytes | None | FetchError:
+            try:
+                return self.get(url, what, accept)
+            except FetchError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(one, urls))
 
 
 def _socket_of(response: Any) -> socket.socket | None:

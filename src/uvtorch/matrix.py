@@ -8,25 +8,15 @@ release (or a company mirror's selection) works without a uvtorch release. Compa
 are not on those pages; for releases only the overlay knows, --package companions are refused.
 """
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
 from uvtorch.catalog import Catalog, variant_sort_key
-
-
-_PLATFORM_TAGS = (
-    (re.compile(r"(manylinux|linux).*_x86_64$"), "linux-x86_64"),
-    (re.compile(r"(manylinux|linux).*_aarch64$"), "linux-aarch64"),
-    (re.compile(r"^win_amd64$"), "windows-x86_64"),
-    (re.compile(r"^macosx_.*_arm64$"), "macos-arm64"),
-)
+from uvtorch.indexpage import filenames, wheels
 
 
 def rows(
@@ -80,27 +70,6 @@ def format_table(table: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-        self._in_a = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._in_a = tag == "a"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_a = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_a and data.strip():
-            self.names.append(data.strip())
-
-
-def _platform(tag: str) -> str | None:
-    return next((pid for pattern, pid in _PLATFORM_TAGS if pattern.search(tag)), None)
-
-
 def candidates(catalog: Catalog) -> list[str]:
     """Variant ids to look for on an index: the known ones and their likely successors."""
     guesses = {f"cu{m}{n}" for m in (12, 13, 14) for n in range(10)}
@@ -123,26 +92,17 @@ def refresh(
     for variant, page in zip(variants, pages):
         if page is None:
             continue
-        links = _Links()
-        links.feed(page.decode("utf-8", "replace"))
         found = False
-        for filename in links.names:
-            try:
-                _, version, _, tags = parse_wheel_filename(filename)
-            except InvalidWheelFilename:
-                continue
+        for version, (where, pythons) in wheels(filenames(page)).items():
             if version.is_prerelease or version.is_devrelease:
                 continue
             found = True
             minor = f"{version.major}.{version.minor}"
             entry = releases.setdefault(minor, {"patches": set(), "python": set(), "variants": {}})
             entry["patches"].add(str(Version(version.public)))
-            for tag in tags:
-                if re.fullmatch(r"cp3\d+", tag.interpreter):
-                    entry["python"].add(Version(f"3.{tag.interpreter[3:]}"))
-                platform = _platform(tag.platform)
-                if platform:
-                    entry["variants"].setdefault(variant, set()).add(platform)
+            entry["python"].update(Version(f"3.{tag[3:]}") for tag in pythons)
+            if where:
+                entry["variants"].setdefault(variant, set()).update(where)
         if found:
             seen.append(variant)
     platforms = list(catalog.platforms)
