@@ -378,3 +378,27 @@ def test_a_newest_version_without_a_platforms_wheel_is_a_warning_with_the_pin_th
     assert finding.warnings == (
         "the cu130 index has torch 2.14.1 without a windows-x86_64 wheel (only 2.14.0 has one): "
         "uv may pick 2.14.1 and fail to install there; --torch '==2.14.0' avoids it.",)
+
+
+def test_auto_keeps_the_release_it_judged_the_gpu_against(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GTX 1080 (sm_61) gets cu126 of torch 2.14. The index also has 2.15.0+cu126, which the
+    catalog calls unknown: whether its wheels still carry sm_61 nobody checked, so the project
+    stays on the release detection chose instead of moving to 2.15 after the index answered."""
+    from fakemachine import FakeMachine
+
+    cu126 = pytorch_index("cu126")
+    dists = (Dist(CPU, "torch", "2.14.1+cpu", NO_MAC), Dist(CPU, "torch", "2.14.1", ("macos",)),
+             Dist(cu126, "torch", "2.14.1+cu126", ("linux-x86_64",)),
+             Dist(cu126, "torch", "2.15.0+cu126", ("linux-x86_64",)))
+    machine = FakeMachine(Path(__file__).parent / "fixtures" / "machines" / "pascal-580",
+                          tmp_path / "machine")
+    monkeypatch.setattr("uvtorch.probe.SystemReader", lambda **_: machine.reader())
+    with FakeIndex(build_universe(tmp_path / "u", dists)) as served:
+        assert init(tmp_path / "p", served.pytorch_base, "-a", "cpu", "-a", "auto") == 0
+        assert served.requested("/cu126/torch/")  # the index was asked
+    out = capsys.readouterr().out
+    assert "-a auto: cu126 (torch 2.14)" in out
+    deps = pyproject(tmp_path / "p")["project"]["optional-dependencies"]["cu126"]  # type: ignore[index]
+    assert "torch>=2.14,<2.15" in deps, deps

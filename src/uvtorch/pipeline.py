@@ -243,6 +243,14 @@ def resolve_auto(
     chosen = tuple(dict.fromkeys(
         a if a != "auto" else choice.accelerator for a in answers.accelerators))
     stack.resolve("accelerators", chosen)
+    if not answers.torch:
+        # The release detection judged this machine's GPU against: asking the index later may
+        # find a newer release with the same build, whose GPU support nobody has checked.
+        from packaging.version import Version
+
+        from uvtorch.plan import minor_range
+
+        stack.put("environment", "this machine", {"torch": minor_range(Version(choice.torch))})
 
 
 def ask(stack: AnswerStack, wizard: Wizard, catalog: Catalog,
