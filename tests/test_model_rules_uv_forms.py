@@ -188,3 +188,213 @@ url = "https://pypi.org/simple"
 explicit = true
 """)
     assert [f for f in found if f[0] == "extra-alias-not-routed"] == []
+
+
+# --- corpus disagreements settled by uv's behaviour (issue 11) ---------------------------------
+
+
+def _severities(found: list[tuple[str, str, dict[str, str]]], rule: str) -> dict[str, str]:
+    return {place.get("install", "") + "@" + place.get("platform", ""): severity
+            for name, severity, place in found if name == rule}
+
+
+def test_a_requirement_marker_that_leaves_a_platform_out_is_deliberate(tmp_path: Path) -> None:
+    # The areal corpus entry's shape: the extras' torch is gated to Linux x86_64 by the
+    # requirement's own marker; uv applies a source only where its requirement's marker holds
+    # (lowering.rs), so linux aarch64 gets PyPI's torch knowingly: a note, not a warning.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch>=2.9.1,<2.11"]
+[project.optional-dependencies]
+cuda = ["torch; sys_platform == 'linux' and platform_machine == 'x86_64'"]
+[tool.uv]
+environments = ["sys_platform == 'linux'"]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cu128", extra = "cuda" }]
+""" + CU128)
+    severities = _severities(found, "platform-gets-other-build")
+    assert severities and set(severities.values()) == {"info"}, severities
+
+
+def test_a_requirement_marker_that_misses_windows_amd64_stays_a_warning(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+cuda = ["torch>=2.9; platform_machine == 'x86_64'", "torch>=2.9; platform_machine != 'x86_64'"]
+[tool.uv]
+conflicts = [[{ extra = "cuda" }, { extra = "other" }]]
+environments = ["sys_platform == 'linux'", "sys_platform == 'win32'"]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cu128", extra = "cuda", marker = "sys_platform != 'win32' or platform_machine == 'x86_64'" }]
+""".replace('conflicts = [[{ extra = "cuda" }, { extra = "other" }]]\n', "") + CU128)
+    assert _severities(found, "platform-gets-other-build").get("extra:cuda@windows-x86_64") \
+        == "warning"
+
+
+def test_a_default_alternative_among_groups_is_a_note(tmp_path: Path) -> None:
+    # uv 0.13.9 refuses `uv sync --group cu128` while `pypi` is a default group of the same
+    # conflict set ("Groups `cu128` and `pypi` (enabled by default) are incompatible"), and
+    # `--no-group pypi --group cu128` works: the docling-serve / open-instruct pattern.
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[dependency-groups]
+pypi = ["torch>=2.9"]
+cu128 = ["torch>=2.9"]
+[tool.uv]
+default-groups = ["pypi"]
+conflicts = [[{ group = "pypi" }, { group = "cu128" }]]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cu128", group = "cu128" }]
+""" + CU128)
+    assert _severities(found, "default-group-conflicts") == {"group:cu128@": "info"}
+
+
+def test_a_default_group_conflict_outside_torch_is_a_note(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+gym = ["requests"]
+[dependency-groups]
+dev = ["pytest"]
+[tool.uv]
+conflicts = [[{ extra = "gym" }, { group = "dev" }]]
+""")
+    assert _severities(found, "default-group-conflicts") == {"extra:gym@": "info"}
+
+
+def test_a_default_group_conflicting_with_a_torch_extra_is_an_error(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+cu128 = ["torch>=2.9"]
+[dependency-groups]
+gpu = ["torch>=2.9"]
+[tool.uv]
+default-groups = ["gpu"]
+conflicts = [[{ extra = "cu128" }, { group = "gpu" }]]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cu128", extra = "cu128" }]
+""" + CU128)
+    assert _severities(found, "default-group-conflicts") == {"extra:cu128@": "error"}
+
+
+def test_a_kernel_with_dependency_metadata_is_installed_without_isolation(tmp_path: Path) -> None:
+    # uv docs concepts/projects/config.md "Disabling build isolation": dependency-metadata lets
+    # uv lock a kernel it then installs with --no-build-isolation-package (command line).
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch==2.8.0"]
+[project.optional-dependencies]
+flash-attn = ["flash-attn==2.8.3"]
+[tool.uv]
+package = true
+[[tool.uv.dependency-metadata]]
+name = "flash-attn"
+version = "2.8.3"
+requires-dist = ["torch", "einops"]
+""")
+    assert _severities(found, "kernel-without-build-torch") == {"extra:flash-attn@": "info"}
+
+
+def test_a_kernel_in_a_file_without_uv_settings_is_a_note(tmp_path: Path) -> None:
+    text = HEAD + """
+dependencies = ["torch==2.8.0"]
+[project.optional-dependencies]
+accel = ["flash-attn==2.8.3"]
+"""
+    assert _severities(findings(tmp_path, text), "kernel-without-build-torch") == {
+        "extra:accel@": "info"}
+    uv = text + "\n[tool.uv]\npackage = true\n"
+    assert _severities(findings(tmp_path, uv), "kernel-without-build-torch") == {
+        "extra:accel@": "error"}
+
+
+def test_macos_x86_64_without_any_torch_wheel_is_not_a_routing_finding(tmp_path: Path) -> None:
+    # PyTorch built no macOS x86_64 wheel after 2.2.2 (routing.toml last_torch): with
+    # `sys_platform == 'darwin'` admitted, every install fails there, PyPI's included.
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+cpu = ["torch==2.9.1+cpu"]
+[tool.uv]
+environments = ["sys_platform == 'darwin'", "sys_platform == 'linux'"]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cpu", extra = "cpu" }]
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+""")
+    severities = _severities(found, "platform-gets-other-build")
+    assert "extra:cpu@macos-x86_64" not in severities
+    assert severities.get("extra:cpu@macos-arm64") == "warning"  # +cpu has no macOS wheel
+
+
+def test_best_match_with_pypi_itself_declared_is_not_risky(tmp_path: Path) -> None:
+    text = HEAD + """
+dependencies = ["requests"]
+[tool.uv]
+index-strategy = "unsafe-best-match"
+[[tool.uv.index]]
+name = "pypi"
+url = "https://pypi.org/simple"
+"""
+    assert not [f for f in findings(tmp_path, text) if f[0] == "risky-resolution-setting"]
+    other = text.replace("https://pypi.org/simple", "https://mirror.example.invalid/simple")
+    assert [f[2] for f in findings(tmp_path, other) if f[0] == "risky-resolution-setting"] == [
+        {"table": "tool.uv.index-strategy"}]
+
+
+def test_a_pin_whose_marker_never_meets_the_source_is_not_judged_by_it(tmp_path: Path) -> None:
+    # invokeai: the rocm extra's `torch==2.7.1; linux aarch64` goes to PyPI, because the rocm
+    # source's marker leaves aarch64 out (lowering.rs combines the two markers).
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+rocm = [
+  "torch==2.10.0+rocm7.1; sys_platform == 'linux' and platform_machine != 'aarch64'",
+  "torch==2.7.1; sys_platform == 'linux' and platform_machine == 'aarch64'",
+]
+[tool.uv]
+environments = ["sys_platform == 'linux'"]
+[tool.uv.sources]
+torch = [{ index = "rocm", extra = "rocm", marker = "platform_machine != 'aarch64'" }]
+[[tool.uv.index]]
+name = "rocm"
+url = "https://download.pytorch.org/whl/rocm7.1"
+explicit = true
+""")
+    assert [f for f in found if f[0] == "no-build-for-accelerator"] == []
+
+
+def test_a_group_looked_up_on_another_accelerators_index_has_no_source(tmp_path: Path) -> None:
+    # invokeai-groups-non-explicit: no sources, non-explicit PyTorch indexes; under
+    # first-index uv looks torch up on the first index that has it (cpu) and finds no
+    # +cu128 there (docs/concepts/indexes.md). The version exists - on the cu128 index.
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[dependency-groups]
+cpu = ["torch==2.9.1+cpu"]
+cuda = ["torch==2.9.1+cu128"]
+[tool.uv]
+conflicts = [[{ group = "cpu" }, { group = "cuda" }]]
+[[tool.uv.index]]
+name = "torch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+[[tool.uv.index]]
+name = "torch-cuda"
+url = "https://download.pytorch.org/whl/cu128"
+""")
+    assert ("accelerator-extra-without-source", "error", "group:cuda") in {
+        (n, s, p.get("install")) for n, s, p in found}
+    assert [f for f in found if f[0] == "nonexistent-version"] == []
+
+
+def test_a_workspace_roots_source_applies_to_its_members(tmp_path: Path) -> None:
+    # docs/concepts/projects/workspaces.md: "Any tool.uv.sources definitions in the workspace
+    # root apply to all members" - a member may be the one that requires it.
+    text = HEAD + """
+dependencies = []
+[tool.uv.sources]
+nemo-run = { git = "https://example.invalid/Run", rev = "414f007" }
+"""
+    assert [f[0] for f in findings(tmp_path, text)] == ["inert-source"]
+    assert findings(tmp_path, text + '[tool.uv.workspace]\nmembers = ["packages/*"]\n') == []

@@ -72,7 +72,8 @@ def lock_cuda_without_nvidia(ctx: CheckContext) -> Iterator[Finding]:
         version = str(package.get("version", ""))
         yield Finding(
             "lock-cuda-without-nvidia", "error",
-            Place(package=TORCH, platform="linux-x86_64", table="uv.lock"),
+            Place(install=_install_locking(ctx, version), package=TORCH,
+                  platform="linux-x86_64", table="uv.lock"),
             f"the lock records torch {version} without any nvidia-* (CUDA library) dependency",
             "some of its wheels declare none (astral-sh/uv#11945) and uv recorded those, so "
             "`uv sync` on Linux x86_64 installs torch without CUDA libraries. Fix: uvtorch "
@@ -81,6 +82,25 @@ def lock_cuda_without_nvidia(ctx: CheckContext) -> Iterator[Finding]:
             Fix(f"add a [[tool.uv.dependency-metadata]] override for torch {version} read from "
                 "its x86_64 wheel on the index", "safe"),
         )
+
+
+def _install_locking(ctx: CheckContext, version: str) -> str | None:
+    """The install that syncs the locked torch `version` on Linux x86_64 (`base` first): a
+    lock-level finding is about what a `uv sync [--extra X]` installs, so its place names that
+    command like every other finding's; None when the lock's table does not reach it."""
+    from uvtorch.model import Model
+
+    model = ctx.model
+    if not isinstance(model, Model) or not model.routing.from_lock:
+        return None
+    routing = model.routing
+    if "linux-x86_64" not in routing.platforms:
+        return None
+    for inst in routing.installs:
+        torch = routing.cell(inst.id, "linux-x86_64").torch
+        if torch is not None and torch.version == version:
+            return inst.id
+    return None
 
 
 _WHEEL_PLATFORMS = {

@@ -29,6 +29,7 @@ from uvtorch.model.routing import (
     default_groups,
     in_conflict_set,
     index_build,
+    installs as installs_of,
     own_pins,
     pypi_build,
 )
@@ -227,14 +228,24 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
             own_pins(model.project, member, TORCH, pid) is not None for pid in routing.platforms
         ):
             continue  # the extra does not list torch itself
+        family = _family(accelerator, model)
+        # PyPI's build, or - with no source for the member's own torch - whatever the first
+        # non-explicit index that has torch gives (first-index: uv looks no further,
+        # docs/concepts/indexes.md "Searching across multiple indexes"), when that index is
+        # another accelerator's: `cuda = ["torch==2.7.1+cu128"]` looked up on a cpu index.
         pypi = [pid for pid in routing.platforms
-                if (b := routing.cell(member, pid).torch) is not None and b.kind == DEFAULT]
+                if (b := routing.cell(member, pid).torch) is not None and (
+                    b.kind == DEFAULT or b.kind in (INDEX, NONE) and b.source is None
+                    and b.variant not in (None, "default") and family is not None
+                    and model.catalog.family_of(b.variant) != family
+                    and own_pins(model.project, member, TORCH, pid) == frozenset())]
         if not pypi or len(pypi) < len(routing.platforms) and "linux-x86_64" not in pypi:
             continue  # routed where it matters; other platforms are platform-gets-other-build
-        family = _family(accelerator, model)
         severity: Severity = "error"
         torch = routing.cell(member, pypi[0]).torch
         build = torch.label if torch is not None else "PyPI's build"
+        if torch is not None and torch.kind != DEFAULT:
+            build = f"from the {torch.index} index ({torch.label})"
         builds = {routing.cell(member, pid).torch.label  # type: ignore[union-attr]
                   for pid in pypi}
         if family == "cuda" and accelerator in ("cuda",) and set(pypi) <= {
@@ -442,6 +453,65 @@ def _left_out_on_purpose(project: object, install: str) -> bool:
     return bool(markers) and not any("platform_machine" in m for m in markers)
 
 
+def _gated_off_by_requirement(project: object, install: str, pid: str) -> bool:
+    """Whether the routed torch requirements of `install`'s fork leave `pid` out by their own
+    markers (`torch; sys_platform == 'linux' and platform_machine == 'x86_64'` in a `cuda`
+    extra): a source applies only where its requirement's marker holds (lowering.rs combines
+    the two), and a requirement marker that names the platform leaves it out knowingly. Not for
+    Windows when the marker only misses it through `platform_machine == 'x86_64'` (Windows
+    reports 'AMD64'): that is the usual slip, so it stays a warning."""
+    from uvtorch.model.markers import holds
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import (
+        _applicable, _holds_for, _requirements_of, fork_members, platform_envs, python_env)
+
+    assert isinstance(project, ProjectModel)
+    inst = next(i for i in installs_of(project) if i.id == install)
+    env = python_env(project, platform_envs()[pid].env)
+    amd64_as_x86 = dict(env, platform_machine="x86_64") if pid.startswith("windows") else None
+    gated = False
+    for req in _requirements_of(project, fork_members(project, inst)):
+        if req.name != TORCH or req.marker is None or _holds_for(req, env, inst.extras):
+            continue
+        active = inst.extras | ({req.origin[6:]} if req.origin.startswith("extra:") else set())
+        if not any(_applicable(s, req) and s.index is not None
+                   and holds(s.marker, env, frozenset(active)) for s in project.sources_of(TORCH)):
+            continue
+        if amd64_as_x86 is not None and _holds_for(req, amd64_as_x86, inst.extras):
+            return False  # only 'AMD64' vs 'x86_64' keeps Windows out
+        gated = True
+    return gated
+
+
+def _beyond_torch_support(model: Model, install: str, pid: str) -> bool:
+    """Whether `pid` is a platform PyTorch stopped building for (routing.toml `last_torch`:
+    macOS x86_64 after 2.2.2, pytorch/pytorch#114602) and the torch requirements `install`
+    has there admit later releases. uv picks the newest admitted torch and does not look at
+    wheel tags unless `required-environments` says so (docs/concepts/projects/config.md,
+    "Required environments"), so no index has a wheel there, PyPI included: PyTorch's end
+    of the platform, not a routing mistake of the file. An `environments` marker such as
+    `sys_platform == 'darwin'` admits the platform without saying it matters."""
+    from packaging.specifiers import SpecifierSet
+
+    from uvtorch.model.routing import active_requirements, platform_envs, python_env
+
+    project = model.project
+    last = platform_envs()[pid].last_torch
+    if last is None or pid in model.predicted.required_platforms:
+        return False
+    inst = next(i for i in installs_of(project) if i.id == install)
+    env = python_env(project, platform_envs()[pid].env)
+    reqs = [r for r in active_requirements(project, inst, env) if r.name == TORCH]
+    newer = [v for r in model.catalog.releases for v in r.patches if v > last]
+
+    def admits_newer(spec: SpecifierSet) -> bool:
+        # a local pin (`==2.7.1+cpu`) is judged by its release
+        plain = SpecifierSet(",".join(f"{s.operator}{s.version.split('+')[0]}" for s in spec))
+        return any(plain.contains(v, prereleases=True) for v in newer)
+
+    return bool(reqs) and all(admits_newer(r.specifier) for r in reqs)
+
+
 def _amd64_note(project: object, pid: str) -> str:
     from uvtorch.model.project import ProjectModel
 
@@ -529,7 +599,8 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
                     continue  # PyPI's build there is of the same kind (CUDA on Linux aarch64)
                 yield Finding(
                     "platform-gets-other-build",
-                    "info" if _left_out_on_purpose(project, inst.id) else "warning",
+                    "info" if _left_out_on_purpose(project, inst.id)
+                    or _gated_off_by_requirement(project, inst.id, pid) else "warning",
                     Place(install=inst.id, package=TORCH, platform=pid, table="tool.uv.sources"),
                     f"{inst.command} gets torch {build.label} on {pid}, not the {variant} build "
                     f"it gets elsewhere: no source marker holds there",
@@ -540,6 +611,8 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
             elif build.kind == NONE:
                 if len(nones) == len(routing.platforms):
                     continue  # nothing installs anywhere: nonexistent-version's question
+                if _beyond_torch_support(model, inst.id, pid):
+                    continue  # no torch the install admits was ever built for pid, anywhere
                 # info unless the file says the platform matters: tool.uv.environments names
                 # it (warning) or required-environments does (error). The uv guide's own
                 # examples leave macOS (and Linux aarch64) without their index's wheel.
@@ -588,6 +661,8 @@ def inert_source(ctx: CheckContext) -> Iterator[Finding]:
     if model is None:
         return
     p = model.project
+    workspace = p.raw.get("tool", {}).get("uv", {}).get("workspace", {})
+    members = workspace.get("members") if isinstance(workspace, dict) else None
     for name, sources in p.sources.items():
         for s in sources:
             if s.kind == "workspace":
@@ -610,6 +685,10 @@ def inert_source(ctx: CheckContext) -> Iterator[Finding]:
                 install = f"group:{s.group}"
             else:
                 if any(r.name == name for r in (*p.requirements(), *p.build_requires)):
+                    continue
+                if members:
+                    # "Any tool.uv.sources definitions in the workspace root apply to all
+                    # members" (docs/concepts/projects/workspaces.md): a member may list it.
                     continue
                 problem = f"is for {name}, which is no direct requirement of the project"
                 install = None
@@ -663,6 +742,13 @@ def extra_alias_not_routed(ctx: CheckContext) -> Iterator[Finding]:
                          for s in p.sources[name] if s.extra == e
                          and s.index not in pypi_indexes
                          and any(r.name == s.package for r in p.optional.get(e, ()))})
+        # Only where the alias really gets another build than the extra it names: an alias
+        # that lists the package itself with its own source, or whose target is in no
+        # conflict set (its pins then reach every fork, fork_members), is routed the same -
+        # on uv 0.13.9 an unconflicted `cuda = ["demo[sglang]", "torch"]` with sources for
+        # both extras locks torch +cu128 for both (tests/test_check.py).
+        routed = [(e, name) for e, name in routed
+                  if _differs(model.predicted, f"extra:{extra}", f"extra:{e}", name)]
         if not routed:
             continue
         target, package = routed[0]
@@ -799,6 +885,17 @@ def _only_wheels(p: object, name: str) -> bool:
         for r in reqs)
 
 
+def _differs(routing: Routing, install: str, other: str, package: str) -> bool:
+    """Whether `package` is built differently in `install` than in `other` on some platform."""
+    name = package_name(package)
+    for pid in routing.platforms:
+        a = routing.cell(install, pid).builds.get(name)
+        b = routing.cell(other, pid).builds.get(name)
+        if b is not None and (a is None or (a.route, a.version) != (b.route, b.version)):
+            return True
+    return False
+
+
 def _looks_like_find_links(url: str) -> bool:
     path = url.lower().split("?")[0].rstrip("/")
     return path.endswith((".html", ".htm")) or "find-links" in path or "torch_stable" in path
@@ -843,7 +940,10 @@ def risky_resolution_setting(ctx: CheckContext) -> Iterator[Finding]:
             "or pin the one package that needs a pre-release.",
         )
     if p.index_strategy == "unsafe-best-match":
-        plain = [i for i in p.indexes if not i.explicit and not i.default]
+        # PyPI declared as an index is not third-party: best match between PyPI and PyPI (the
+        # default) picks what first-index would.
+        plain = [i for i in p.indexes if not i.explicit and not i.default
+                 and "pypi.org" not in i.url.lower()]
         if plain:
             yield Finding(
                 "risky-resolution-setting", "warning", Place(table="tool.uv.index-strategy"),
@@ -895,6 +995,8 @@ def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
         if torch and all(b.kind == NONE and b.label.startswith("no such version")
                          or (b.reason or "").startswith("torch") and "requires-python" in
                          (b.reason or "") for b in torch):
+            if _on_another_index(model, inst.id, [b for b in torch if b.source is None]):
+                continue  # it exists, on an index nothing routes it to: a routing mistake
             yield Finding(
                 "nonexistent-version", "error",
                 Place(install=inst.id, package=TORCH,
@@ -905,6 +1007,28 @@ def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
                 "or raise requires-python.",
             )
     yield from _wrong_triton_name(model)
+
+
+def _on_another_index(model: Model, install: str, unrouted: list[object]) -> bool:
+    """Whether the local version `install` pins (`torch==2.7.1+cu128`) is the variant of a
+    declared index that no source routes it to: the version exists, uv only looks for it on
+    the wrong index (accelerator-extra-without-source reports that)."""
+    from uvtorch.model.routing import active_requirements, platform_envs, python_env
+    from uvtorch.model.routing import pytorch_variant as variant_of
+
+    if not unrouted:
+        return False
+    p = model.project
+    inst = next(i for i in installs_of(p) if i.id == install)
+    variants = {variant_of(i.url, model.catalog) for i in p.indexes} - {None}
+    for pid in model.predicted.platforms:
+        env = python_env(p, platform_envs()[pid].env)
+        for req in active_requirements(p, inst, env):
+            if req.name == TORCH and any(
+                    "+" in s.version and s.version.split("+", 1)[1] in variants
+                    for s in req.specifier):
+                return True
+    return False
 
 
 def _admits_current(p: object, channel_torch: str, source: object) -> bool:
@@ -986,7 +1110,15 @@ def default_group_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     `uv sync --extra x` installs the default groups too; when one conflicts with `x`, uv
     refuses ("Group `dev` and extra `x` are incompatible with the declared conflicts") unless
     every user adds `--no-default-groups` (docs/concepts/projects/config.md, "Conflicting
-    dependencies").
+    dependencies"; uv 0.13.9 does not drop the default group, for `--extra` or `--group`).
+
+    Severity: `error` for an extra (the command every user writes for an extra fails) when
+    either side lists torch, a torch-family package or a dependent of torch. `info` when the
+    requested member is a group: a set of alternative groups with one in `default-groups` is
+    the only way uv offers to give a plain `uv sync` a default accelerator
+    (astral-sh/uv#10360), and selecting another one always takes `--no-group <default>` -
+    uv refuses loudly, before installing anything, naming the group. `info` too when neither
+    side has anything of torch's: outside what this checker judges.
 
     ## Example
     ```toml
@@ -1002,12 +1134,37 @@ def default_group_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     model = _model(ctx)
     if model is None:
         return
+    p = model.project
+    defaults = default_groups(p)
     for inst in model.predicted.installs:
-        if inst.error:
-            yield Finding(
-                "default-group-conflicts", "error",
-                Place(install=inst.id, table="tool.uv.default-groups"),
-                inst.error,
-                "uv installs the default groups with every extra. Fix: remove the group from "
-                "default-groups (or from the conflict set).",
-            )
+        if not inst.error:
+            continue
+        severity: Severity = "error"
+        if inst.id.startswith("group:"):
+            severity = "info"  # one of a set of alternative groups is the default
+        else:
+            bad = [f"group:{g}" for g in sorted(defaults) if conflicting(p, inst.id, f"group:{g}")]
+            if not any(_touches_torch(model, m) for m in [inst.id, *bad]):
+                severity = "info"  # nothing of torch's on either side: outside this checker
+        yield Finding(
+            "default-group-conflicts", severity,
+            Place(install=inst.id, table="tool.uv.default-groups"),
+            inst.error,
+            "uv installs the default groups with every extra and group, and refuses when one "
+            "conflicts with the requested one. Fix: remove the group from default-groups (or "
+            "from the conflict set)" + (", or select with --no-group <default>: the only way "
+            "to give a set of alternative groups a default" if severity == "info"
+            and inst.id.startswith("group:") else "") + ".",
+        )
+
+
+def _touches_torch(model: Model, member: str) -> bool:
+    """Whether the extra or group `member` lists torch, a torch-family package or a package
+    that requires torch (the catalog's dependents)."""
+    from uvtorch.model.routing import family
+
+    kind, _, name = member.partition(":")
+    p = model.project
+    reqs = (p.optional if kind == "extra" else p.groups).get(name, ())
+    names = set(family(model.catalog)) | set(model.catalog.dependents)
+    return any(r.name in names for r in reqs)
