@@ -398,3 +398,114 @@ nemo-run = { git = "https://example.invalid/Run", rev = "414f007" }
 """
     assert [f[0] for f in findings(tmp_path, text)] == ["inert-source"]
     assert findings(tmp_path, text + '[tool.uv.workspace]\nmembers = ["packages/*"]\n') == []
+
+
+def test_an_unconflicted_extras_pin_is_reported_once_where_declared(tmp_path: Path) -> None:
+    # mjlab: the cu12 pin reaches the base and every group (uv 0.13.9 locks one torch,
+    # +cu128, for the plain `uv export --frozen` too); macOS has no wheel in any of them, and
+    # the mistake - the marker-less source - is declared at cu12 alone.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch"]
+[project.optional-dependencies]
+cu12 = ["torch>=2.7.0"]
+[dependency-groups]
+dev = ["pytest"]
+[tool.uv.sources]
+warp-lang = { index = "pytorch-cu128", marker = "sys_platform != 'darwin'" }
+torch = [{ index = "pytorch-cu128", extra = "cu12" }]
+""" + CU128)
+    assert _severities(found, "platform-gets-other-build") == {"extra:cu12@macos-arm64": "warning"}
+    assert "base-install-pulls-pypi-torch" not in {n for n, _, _ in found}
+
+
+def test_a_marker_that_names_a_platform_says_it_matters(tmp_path: Path) -> None:
+    text = HEAD + """
+dependencies = []
+[project.optional-dependencies]
+cu128 = ["torch>=2.9"]
+cpu = ["torch>=2.9"]
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cu128", extra = "cu128" }]
+""" + CU128
+    assert _severities(findings(tmp_path, text), "platform-gets-other-build") == {
+        "extra:cu128@macos-arm64": "info"}  # the uv guide's own pattern
+    named = text.replace('cpu = ["torch>=2.9"]', 'cpu = ["torch>=2.9", "mlx; sys_platform == \'darwin\'"]')
+    assert _severities(findings(tmp_path, named), "platform-gets-other-build") == {
+        "extra:cu128@macos-arm64": "warning"}
+
+
+def test_windows_amd64_left_to_a_dependents_pypi_torch(tmp_path: Path) -> None:
+    # kokoro-fastapi: the gpu extra's torch is gated `platform_machine == 'x86_64'`, which
+    # Windows ('AMD64') misses; kokoro (a base dependency; its 0.9.4 METADATA requires torch)
+    # then brings PyPI's CPU torch there, as it does in the base install.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["kokoro==0.9.4"]
+[project.optional-dependencies]
+gpu = ["torch==2.8.0+cu126; platform_machine == 'x86_64'"]
+cpu = ["torch==2.8.0"]
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "gpu" }]]
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu126", extra = "gpu", marker = "platform_machine == 'x86_64'" },
+]
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+[[tool.uv.index]]
+name = "pytorch-cu126"
+url = "https://download.pytorch.org/whl/cu126"
+explicit = true
+""")
+    assert _severities(found, "platform-gets-other-build").get("extra:gpu@windows-x86_64") \
+        == "warning"
+    assert ("base-install-pulls-pypi-torch", "error", {"install": "base", "package": "kokoro",
+            "platform": "linux-x86_64", "table": "project.dependencies"}) in found
+
+
+def test_a_group_with_a_default_alternative_is_still_routed(tmp_path: Path) -> None:
+    # docling-serve: `uv sync --no-group pypi --group rocm` installs the rocm group's table
+    # cells, so its missing linux aarch64 wheel is still worth saying.
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[dependency-groups]
+pypi = ["torch>=2.9,<2.10"]
+rocm = ["torch>=2.9,<2.10"]
+[tool.uv]
+default-groups = ["pypi"]
+conflicts = [[{ group = "pypi" }, { group = "rocm" }]]
+environments = ["sys_platform == 'linux'"]
+[tool.uv.sources]
+torch = [{ index = "pytorch-rocm", group = "rocm", marker = "sys_platform == 'linux'" }]
+[[tool.uv.index]]
+name = "pytorch-rocm"
+url = "https://download.pytorch.org/whl/rocm6.3"
+explicit = true
+""")
+    assert _severities(found, "platform-gets-other-build") == {"group:rocm@linux-aarch64": "warning"}
+
+
+def test_odd_types_in_the_new_settings_do_not_crash(tmp_path: Path) -> None:
+    for text in ('[tool]\nuv = 5\n', '[tool.uv]\ndependency-metadata = 5\nworkspace = 5\n',
+                 '[tool.uv.workspace]\nmembers = 5\n'):
+        found = findings(tmp_path, HEAD + 'dependencies = ["torch==2.8.0"]\n'
+                         '[project.optional-dependencies]\na = ["flash-attn==2.8.3"]\n' + text)
+        assert all(isinstance(n, str) for n, _, _ in found)
+
+
+def test_an_mps_extra_says_macos_matters(tmp_path: Path) -> None:
+    found = findings(tmp_path, HEAD + """
+dependencies = []
+[project.optional-dependencies]
+cu128 = ["torch>=2.9"]
+mps = ["torch>=2.9"]
+[tool.uv]
+conflicts = [[{ extra = "mps" }, { extra = "cu128" }]]
+[tool.uv.sources]
+torch = [{ index = "pytorch-cu128", extra = "cu128" }]
+""" + CU128)
+    assert _severities(found, "platform-gets-other-build") == {"extra:cu128@macos-arm64": "warning"}

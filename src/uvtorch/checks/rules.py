@@ -574,8 +574,9 @@ def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
         if any(isinstance(x, dict) and x.get("match-runtime") for x in v)
     }
     no_isolation = {package_name(n) for n in p.uv.get("no-build-isolation-package", [])}
+    entries = p.uv.get("dependency-metadata", [])
     metadata = {package_name(str(m.get("name", ""))) for m in
-                p.uv.get("dependency-metadata", []) if isinstance(m, dict)}
+                (entries if isinstance(entries, list) else []) if isinstance(m, dict)}
     tool = p.data.get("tool", {})
     uv_project = (isinstance(tool, dict) and "uv" in tool) or ctx.lock is not None
     base = _names(p.base)

@@ -24,6 +24,7 @@ from uvtorch.model.routing import (
     URL,
     TORCH,
     Cell,
+    Install,
     Routing,
     conflicting,
     default_groups,
@@ -70,6 +71,13 @@ def accelerator_of(name: str, model: Model) -> str | None:
 
 def _family(accelerator: str, model: Model) -> str | None:
     return accelerator if accelerator in ("cuda", "rocm") else model.catalog.family_of(accelerator)
+
+
+def _refused(inst: Install) -> bool:
+    """Whether uv refuses the install for a default-group conflict that default-group-conflicts
+    reports as an error (an extra): its routing is then moot. A group's conflict with a default
+    alternative is selected with `--no-group <default>`, which installs what the table says."""
+    return inst.error is not None and not inst.id.startswith("group:")
 
 
 def _torch_installs(routing: Routing) -> Iterator[tuple[str, str, Cell]]:
@@ -222,7 +230,7 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
     for member in _members(model):
         name = member.split(":", 1)[1]
         accelerator = accelerator_of(name, model)
-        if accelerator is None or routing.install(member).error:
+        if accelerator is None or _refused(routing.install(member)):
             continue
         if own_pins(model.project, member, TORCH, "linux-x86_64") is None and not any(
             own_pins(model.project, member, TORCH, pid) is not None for pid in routing.platforms
@@ -453,6 +461,58 @@ def _left_out_on_purpose(project: object, install: str) -> bool:
     return bool(markers) and not any("platform_machine" in m for m in markers)
 
 
+def _scoped_elsewhere(project: object, build: object, install: str) -> bool:
+    """Whether `install`'s torch comes from a source scoped to another extra or group: the
+    install only shares that member's fork (an unconflicted member's pins reach every fork,
+    fork_members; uv 0.13.9 locks a plain `uv sync` to the extra's build), and the mistake is
+    declared - and reported, once - at the member."""
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import Build
+
+    assert isinstance(project, ProjectModel)
+    if not isinstance(build, Build) or build.source is None:
+        return False
+    return any(s.table == build.source and (s.extra or s.group) and install not in (
+        f"extra:{s.extra}", f"group:{s.group}") for s in project.sources_of(TORCH))
+
+
+# What names a platform in a marker: its sys_platform / platform_system / platform_machine
+# values (routing.toml). Linux x86_64 is every file's first platform and names nothing.
+_PLATFORM_WORDS = {
+    "linux-aarch64": ("aarch64",),
+    "windows-x86_64": ("win32", "windows", "amd64"),
+    "macos-arm64": ("darwin",),
+    "macos-x86_64": ("darwin",),
+}
+
+
+_MEMBER_WORDS = {
+    "macos-arm64": ("mps", "macos", "mac", "darwin", "apple"),
+    "macos-x86_64": ("macos", "mac", "darwin"),
+}
+
+
+def _platform_named(project: object, pid: str) -> bool:
+    """Whether some requirement or source marker of the file names `pid`'s platform
+    (`sys_platform != 'darwin'` for another package): the file then says the platform
+    matters, as `environments` would (the corpus README's labelling rules)."""
+    from uvtorch.model.project import ProjectModel
+
+    assert isinstance(project, ProjectModel)
+    words = _PLATFORM_WORDS.get(pid, ())
+    if not words:
+        return False
+    markers = [str(r.marker) for r in project.requirements() if r.marker is not None]
+    markers += [str(s.marker) for ss in project.sources.values() for s in ss
+                if s.marker is not None]
+    if any(f"'{w}'" in m.lower() or f'"{w}"' in m.lower() for m in markers for w in words):
+        return True
+    # An extra or group named for the platform's own accelerator (`mps`, `macos`).
+    names = _MEMBER_WORDS.get(pid, ())
+    return any(token in names for member in [*project.optional, *project.groups]
+               for token in re.split(r"[-_.]", member.lower()))
+
+
 def _gated_off_by_requirement(project: object, install: str, pid: str) -> bool:
     """Whether the routed torch requirements of `install`'s fork leave `pid` out by their own
     markers (`torch; sys_platform == 'linux' and platform_machine == 'x86_64'` in a `cuda`
@@ -578,7 +638,7 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
     project = model.project
     for inst in routing.installs:
         home = _index_of(routing, inst.id)
-        if home is None or inst.error:
+        if home is None or _refused(inst):
             continue
         index_name, variant = home
         cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
@@ -586,7 +646,11 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
         for pid, build in cells.items():
             if build is None or build.kind in (INDEX, ERROR, URL):
                 continue
-            if inst.id != "base" and _same_as_base(routing, inst.id, pid):
+            if _scoped_elsewhere(project, build, inst.id):
+                continue  # an unconflicted member's pin, reported where it is declared
+            if inst.id != "base" and _same_as_base(routing, inst.id, pid) and \
+                    _index_of(routing, "base") is not None and \
+                    not _scoped_elsewhere(project, routing.cell("base", pid).torch, "base"):
                 continue  # the base install's finding says it
             if build.kind == DEFAULT:
                 if index_name == "url":
@@ -616,7 +680,8 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
                 # info unless the file says the platform matters: tool.uv.environments names
                 # it (warning) or required-environments does (error). The uv guide's own
                 # examples leave macOS (and Linux aarch64) without their index's wheel.
-                severity: Severity = "info" if project.environments is None else "warning"
+                severity: Severity = "info" if project.environments is None and not \
+                    _platform_named(project, pid) else "warning"
                 if pid in routing.required_platforms:
                     severity = "error"
                 elif build.index == PYPI:
@@ -661,7 +726,9 @@ def inert_source(ctx: CheckContext) -> Iterator[Finding]:
     if model is None:
         return
     p = model.project
-    workspace = p.raw.get("tool", {}).get("uv", {}).get("workspace", {})
+    tool = p.raw.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
     members = workspace.get("members") if isinstance(workspace, dict) else None
     for name, sources in p.sources.items():
         for s in sources:
