@@ -509,3 +509,82 @@ conflicts = [[{ extra = "mps" }, { extra = "cu128" }]]
 torch = [{ index = "pytorch-cu128", extra = "cu128" }]
 """ + CU128)
     assert _severities(found, "platform-gets-other-build") == {"extra:cu128@macos-arm64": "warning"}
+
+
+def test_an_accelerator_extra_without_torch_keeps_the_bases_build(tmp_path: Path) -> None:
+    # fastvideo: `rocm = ["amdsmi"]` adds no torch, so `uv sync --extra rocm` keeps the base's
+    # PyPI torch (a CUDA build on Linux x86_64). Compound names are about other packages.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch==2.9.1"]
+[project.optional-dependencies]
+rocm = ["amdsmi"]
+onnx-cuda = ["onnxruntime-gpu"]
+cuda = ["nvidia-ml-py"]
+""")
+    assert [(s, p.get("install")) for n, s, p in found
+            if n == "accelerator-extra-without-source"] == [("warning", "extra:rocm")]
+
+
+def test_a_windows_only_package_without_a_marker_fails_on_linux(tmp_path: Path) -> None:
+    # index-tts: triton-windows==3.1.0.post17 has only a win_amd64 wheel and no sdist
+    # (`pip download` on 2026-12-01), next to Linux packages in the same extra.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch==2.8.0"]
+[project.optional-dependencies]
+accel = ["nvidia-cuda-runtime-cu12", "triton-windows==3.1.0.post17"]
+compile = ["triton-windows==3.1.0.post17"]
+""")
+    assert [(s, p.get("install"), p.get("platform")) for n, s, p in found
+            if n == "platform-gets-other-build" and p.get("package") == "triton-windows"] == [
+        ("error", "extra:accel", "linux-x86_64")]
+    marked = findings(tmp_path, HEAD + """
+dependencies = ["torch==2.8.0"]
+[project.optional-dependencies]
+accel = ["nvidia-cuda-runtime-cu12", "triton-windows==3.1.0.post17; sys_platform == 'win32'"]
+""")
+    assert not [f for f in marked if f[2].get("package") == "triton-windows"]
+
+
+def test_an_unscoped_source_meeting_an_extras_on_one_platform(tmp_path: Path) -> None:
+    # tests/test_model_uv.py: uv 0.13.9 refuses this lock in the darwin split.
+    found = findings(tmp_path, HEAD + """
+dependencies = ["torch>=2.9,<2.10"]
+[project.optional-dependencies]
+cpu = ["torch>=2.9,<2.10"]
+cuda = ["torch>=2.9,<2.10"]
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "cuda" }]]
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", marker = "platform_system == 'Darwin'" },
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cuda" },
+]
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+""" + CU128)
+    assert ("platform-gets-other-build", "error", "extra:cuda", "macos-arm64") in {
+        (n, s, p.get("install"), p.get("platform")) for n, s, p in found}
+    # Without the conflicts the extras also clash everywhere (extras-without-conflicts); the
+    # macOS clash is its own and is still named (nanochat-extras-no-conflicts).
+    text = HEAD + """
+dependencies = ["torch>=2.9,<2.10"]
+[project.optional-dependencies]
+cpu = ["torch>=2.9,<2.10"]
+cuda = ["torch>=2.9,<2.10"]
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", marker = "platform_system == 'Darwin'" },
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cuda" },
+]
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "https://download.pytorch.org/whl/cpu"
+explicit = true
+""" + CU128
+    clashes = {(p.get("install"), p.get("platform")) for n, s, p in findings(tmp_path, text)
+               if n == "platform-gets-other-build" and s == "error"}
+    assert clashes == {("extra:cuda", "macos-arm64")}

@@ -203,7 +203,10 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
     """## What it does
     Finds an extra or group named for an accelerator (`cpu`, `cu128`, `rocm6-4`, `xpu`,
     `cuda`...) that lists torch, where no source routes that torch to a PyTorch index, so
-    `uv sync --extra cu128` installs PyPI's torch.
+    `uv sync --extra cu128` installs PyPI's torch - or, with non-explicit PyTorch indexes,
+    looks it up on another accelerator's index (first-index). An extra named only for an
+    accelerator that lists no torch at all (`rocm = ["amdsmi"]`) is a `warning`: it keeps the
+    base's PyPI torch.
 
     ## Why is this bad?
     Without a source, torch resolves from PyPI (or the first non-explicit index): on Linux
@@ -235,6 +238,7 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
         if own_pins(model.project, member, TORCH, "linux-x86_64") is None and not any(
             own_pins(model.project, member, TORCH, pid) is not None for pid in routing.platforms
         ):
+            yield from _accelerator_extra_without_torch(model, member, name, accelerator)
             continue  # the extra does not list torch itself
         family = _family(accelerator, model)
         # PyPI's build, or - with no source for the member's own torch - whatever the first
@@ -271,6 +275,40 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
             f'{{ index = "pytorch-{name}", {member.split(":")[0]} = "{name}" }} to '
             "[tool.uv.sources] torch, with a [[tool.uv.index]] for it.",
         )
+
+
+def _accelerator_extra_without_torch(model: Model, member: str, name: str,
+                                     accelerator: str) -> Iterator[Finding]:
+    """An extra named only for an accelerator (`rocm = ["amdsmi"]`) that lists no torch: its
+    install keeps whatever torch the base brings - on Linux x86_64 PyPI's CUDA build - so
+    `uv sync --extra rocm` is not a ROCm torch. A warning: the extra installs, with another
+    build than its name says. Compound names (`onnx-cuda`) are about another package."""
+    routing = model.predicted
+    if member.startswith("extra:") and alias_closure(model.project, [name]) != {name}:
+        return  # it turns on other extras: extra-alias-not-routed's question
+    tokens = [t for t in re.split(r"[-_.]", name.lower()) if t]
+    if not tokens or any(accelerator_of(t, model) is None and not t.isdigit() for t in tokens):
+        return
+    pid = "linux-x86_64"
+    if pid not in routing.platforms:
+        return
+    torch = routing.cell(member, pid).torch
+    if torch is None or torch.kind != DEFAULT:
+        return
+    build = pypi_build(model.catalog, torch.version, pid) or ""
+    family = _family(accelerator, model)
+    if family is None or model.catalog.family_of(build) == family or build == "":
+        return
+    kind = member.split(":")[0]
+    yield Finding(
+        "accelerator-extra-without-source", "warning",
+        Place(install=member, package=TORCH, platform=pid, table="tool.uv.sources"),
+        f"the {name} {kind} is for {accelerator} but lists no torch, so `uv sync --{kind} "
+        f"{name}` keeps the base's torch {torch.label} on {pid}",
+        "an extra only adds its own requirements; torch comes from where the base routes it "
+        f"(here PyPI, a {build} build). Fix: list torch in {name} with a source to the "
+        f"{accelerator} index, as the uv PyTorch guide's extras do.",
+    )
 
 
 _COMPANION_WHY = (
@@ -461,6 +499,73 @@ def _left_out_on_purpose(project: object, install: str) -> bool:
     return bool(markers) and not any("platform_machine" in m for m in markers)
 
 
+def _own_clash(project: object, install: str, pid: str) -> bool:
+    """Whether one requirement of `install`'s own extra or group is pinned on `pid` by its own
+    scoped source and by an unscoped one at once (not the clash of two extras sharing a
+    fork, which is extras-without-conflicts')."""
+    from uvtorch.model.markers import holds
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import _applicable, _holds_for, platform_envs, python_env
+
+    assert isinstance(project, ProjectModel)
+    kind, _, name = install.partition(":")
+    if kind not in ("extra", "group"):
+        return False
+    env = python_env(project, platform_envs()[pid].env)
+    active = frozenset({name} if kind == "extra" else set())
+    for req in (project.optional if kind == "extra" else project.groups).get(name, ()):
+        if req.name != TORCH or not _holds_for(req, env, active):
+            continue
+        hits = [s for s in project.sources_of(TORCH) if s.index is not None
+                and _applicable(s, req) and holds(s.marker, env, active)]
+        unscoped = {s.index for s in hits if s.extra is None and s.group is None}
+        scoped = {s.index for s in hits if s.extra is not None or s.group is not None}
+        if unscoped and scoped and unscoped != scoped:
+            return True
+    return False
+
+
+def _platform_only_packages(model: Model) -> Iterator[Finding]:
+    """A requirement of a package that has wheels only for some platforms (routing.toml
+    `platform_only`: triton-windows) with no marker keeping it there, in an extra or group
+    whose other requirements do install on a target platform: `uv sync` fails there ("no
+    wheel for the current platform"). An error on linux-x86_64, where the checker judges an
+    install first; a warning elsewhere. A member holding nothing but such packages is
+    platform-specific on purpose and is left alone."""
+    from uvtorch.model.routing import _holds_for, platform_envs, platform_only, python_env
+
+    only = platform_only()
+    p = model.project
+    for member in _members(model):
+        kind, _, name = member.partition(":")
+        reqs = (p.optional if kind == "extra" else p.groups).get(name, ())
+        if not reqs or all(r.name in only for r in reqs):
+            continue
+        extras = frozenset({name} if kind == "extra" else set())
+        for req in reqs:
+            if req.name not in only:
+                continue
+            for pid in model.predicted.platforms:
+                if pid in only[req.name]:
+                    continue
+                env = python_env(p, platform_envs()[pid].env)
+                if not _holds_for(req, env, extras):
+                    continue
+                yield Finding(
+                    "platform-gets-other-build",
+                    "error" if pid == "linux-x86_64" else "warning",
+                    Place(install=member, package=req.name, platform=pid,
+                          table="project.optional-dependencies" if kind == "extra"
+                          else "dependency-groups"),
+                    f"`uv sync --{kind} {name}` fails on {pid}: {req.name} has wheels only for "
+                    f"{', '.join(sorted(only[req.name]))} and no sdist",
+                    f"uv locks it without a wheel for {pid} (wheels are required only for "
+                    "required-environments), so the install stops there. Fix: add a marker, "
+                    f"e.g. \"{req.name}; sys_platform == 'win32'\".",
+                )
+                break  # one platform says it
+
+
 def _scoped_elsewhere(project: object, build: object, install: str) -> bool:
     """Whether `install`'s torch comes from a source scoped to another extra or group: the
     install only shares that member's fork (an unconflicted member's pins reach every fork,
@@ -618,8 +723,13 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
     without a wheel fails there at `uv sync`, one with PyPI's build runs on another
     accelerator without saying so. The uv guide's own examples leave macOS without a CUDA
     wheel: that alone is `info`; it is a `warning` when the file says the platform matters
-    (`environments`) or the platform gets another build, and an `error` for a
-    `required-environments` platform.
+    (`environments`, a marker naming it elsewhere, an `mps` extra) or the platform gets another
+    build, and an `error` for a `required-environments` platform. A platform the torch
+    requirement's own marker leaves out is `info`; macOS x86_64, which no torch after 2.2.2
+    has, is not reported. Also an `error`: two sources meeting on some platforms only (an
+    unscoped marker-gated source and an extra's own: `uv lock` fails there), and a package with
+    wheels for one platform only (`triton-windows`) without a marker, next to requirements
+    that install elsewhere.
 
     ## Example
     ```toml
@@ -636,12 +746,33 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
         return
     routing = model.predicted
     project = model.project
+    yield from _platform_only_packages(model)
     for inst in routing.installs:
+        if _refused(inst):
+            continue
+        cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
+        clashes = [pid for pid, b in cells.items() if b is not None and b.kind == ERROR
+                   and "pinned to" in (b.reason or "") and _own_clash(project, inst.id, pid)]
+        if clashes and len(clashes) < len(routing.platforms):
+            # The member's own torch pinned twice on some platforms: an unscoped,
+            # marker-gated source overlapping the member's own (uv 0.13.9: "conflicting
+            # indexes for package `torch` in split `sys_platform == 'darwin'`",
+            # tests/test_model_uv.py), whether or not the extras also clash elsewhere.
+            build = cells[clashes[0]]
+            assert build is not None
+            yield Finding(
+                "platform-gets-other-build", "error",
+                Place(install=inst.id, package=TORCH, platform=clashes[0],
+                      table="tool.uv.sources"),
+                f"{inst.command}: on {', '.join(clashes)} {build.reason}",
+                "uv lowers a requirement once per source whose marker holds, so two sources "
+                "meet there and `uv lock` fails. Fix: give the unscoped source a marker that "
+                "leaves this extra out, or scope it to the extras it is for.",
+            )
         home = _index_of(routing, inst.id)
-        if home is None or _refused(inst):
+        if home is None:
             continue
         index_name, variant = home
-        cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
         nones = [pid for pid, b in cells.items() if b is not None and b.kind == NONE]
         for pid, build in cells.items():
             if build is None or build.kind in (INDEX, ERROR, URL):

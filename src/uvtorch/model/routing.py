@@ -88,6 +88,13 @@ def family_extra() -> tuple[PackageName, ...]:
     return tuple(package_name(n) for n in read_data("routing.toml")["family"]["extra"])
 
 
+@cache
+def platform_only() -> Mapping[PackageName, frozenset[str]]:
+    """Packages with wheels for some platforms only and no sdist (routing.toml)."""
+    raw = read_data("routing.toml").get("platform_only", {})
+    return MappingProxyType({package_name(n): frozenset(v["platforms"]) for n, v in raw.items()})
+
+
 def family(catalog: Catalog) -> tuple[PackageName, ...]:
     """torch and every package whose build must match it."""
     names = [TORCH, *catalog.companions, *(c.name for c in catalog.index_companions),
