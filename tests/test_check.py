@@ -252,3 +252,23 @@ def test_a_locked_extra_without_a_wheel_for_a_target_platform_is_found(tmp_path:
     missing = [f for f in findings if f.name == "lock-missing-platform-wheel"]
     assert len(missing) == 1 and missing[0].place.platform == "windows-x86_64"
     assert missing[0].place.install == "extra:cu128" and "windows-x86_64" in missing[0].message
+
+
+def test_the_cu126_lock_finding_names_the_install_that_syncs_it() -> None:
+    # A lock-level finding is about what `uv sync` installs: dia-cu126's torch 2.6.0+cu126 is
+    # a base dependency, so the plain `uv sync` is the install (the lock's own edges say so).
+    findings = [f for f in run(load_context(CORPUS / "dia-cu126", load()))
+                if f.name == "lock-cuda-without-nvidia"]
+    assert [(f.place.install, f.place.platform) for f in findings] == [("base", "linux-x86_64")]
+
+
+def test_a_locked_extra_without_a_wheel_is_found_without_environments() -> None:
+    # startrails locks for every platform (no tool.uv.environments: uv's universal
+    # resolution); its cu118/cu124 torch has only linux_x86_64/win_amd64 wheels. Its `mps`
+    # extra says macOS matters (warning); nothing names linux aarch64 (a note). The cpu index
+    # locks a plain 2.7.1 for macOS next to 2.7.1+cpu, so the cpu extra is not missing one.
+    found = {(f.place.install, f.place.platform, f.severity)
+             for f in run(load_context(CORPUS / "startrails", load()))
+             if f.name == "lock-missing-platform-wheel"}
+    assert found == {(f"extra:{e}", pid, sev) for e in ("cu118", "cu124")
+                     for pid, sev in (("macos-arm64", "warning"), ("linux-aarch64", "info"))}

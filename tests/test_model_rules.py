@@ -226,7 +226,33 @@ torch = [{ index = "pytorch-cu128", group = "gpu" }]
                                          findings(tmp_path, text)}
 
 
+ALIAS = HEAD + """
+dependencies = []
+[project.optional-dependencies]
+torch-cpu = ["torch>=2.9"]
+torch-cu128 = ["torch>=2.9"]
+cpu = ["demo[torch-cpu]"]
+gpu = ["demo[torch-cu128]"]
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "gpu" }, { extra = "torch-cpu" }, { extra = "torch-cu128" }]]
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", extra = "torch-cpu" },
+  { index = "pytorch-cu128", extra = "torch-cu128" },
+]
+""" + INDEXES
+
+
 def test_alias_extras_are_not_routed(tmp_path: Path) -> None:
+    # tests/test_model_uv.py's `alias` project: on uv 0.13.9 `--extra gpu` gets PyPI's torch.
+    found = {(n, s, p.get("install")) for n, s, p in findings(tmp_path, ALIAS)}
+    assert ("extra-alias-not-routed", "error", "extra:gpu") in found
+
+
+def test_an_alias_of_an_extra_in_no_conflict_set_is_routed(tmp_path: Path) -> None:
+    # With no conflicts uv resolves every extra in one fork and the extra-scoped pin applies
+    # to torch in all of it: uv 0.13.9 on the fake index locks this file and `uv export
+    # --frozen --extra gpu` lists torch==2.9.1+cu128 (the areal corpus entry's shape).
     text = HEAD + """
 dependencies = []
 [project.optional-dependencies]
@@ -235,8 +261,18 @@ gpu = ["demo[torch-cu128]"]
 [tool.uv.sources]
 torch = [{ index = "pytorch-cu128", extra = "torch-cu128" }]
 """ + INDEXES
-    found = {(n, s, p.get("install")) for n, s, p in findings(tmp_path, text)}
-    assert ("extra-alias-not-routed", "error", "extra:gpu") in found
+    assert "extra-alias-not-routed" not in names(tmp_path, text)
+
+
+def test_an_alias_that_lists_torch_with_its_own_source_is_routed(tmp_path: Path) -> None:
+    # `cuda = ["demo[sglang]", "torch"]` with a source for cuda's own torch: cuda's torch is
+    # routed by that source (lowering.rs applies extra = "cuda" to cuda's requirement).
+    text = ALIAS.replace('gpu = ["demo[torch-cu128]"]', 'gpu = ["demo[torch-cu128]", "torch>=2.9"]')
+    text = text.replace('{ index = "pytorch-cu128", extra = "torch-cu128" },',
+                        '{ index = "pytorch-cu128", extra = "torch-cu128" },\n'
+                        '  { index = "pytorch-cu128", extra = "gpu" },')
+    found = {p.get("install") for n, _, p in findings(tmp_path, text) if n == "extra-alias-not-routed"}
+    assert found == {"extra:cpu"}  # cpu still only aliases torch-cpu
 
 
 def test_an_extra_marker_in_a_source(tmp_path: Path) -> None:

@@ -293,3 +293,35 @@ def test_check_fix_of_missing_conflicts_locks_and_installs_each_build(
         torch = table.cell(install, "linux-x86_64").torch
         assert torch is not None
         assert installed_packages(folder, uv_env)["torch"] == torch.version
+
+
+def test_an_unscoped_source_overlapping_an_extra_source_does_not_lock(
+    tmp_path: Path, fake_index: FakeIndex, uv_env: dict[str, str]
+) -> None:
+    """uv lowers a requirement once per applicable source: on macOS the cuda extra's torch is
+    pinned both by the unscoped Darwin source and by its own, so uv 0.13.9 refuses ("conflicting
+    indexes for package `torch` in split `sys_platform == 'darwin'`") although the extras
+    conflict - the nanochat-extras-no-conflicts corpus entry's sources."""
+    PROJECTS["overlap"] = HEAD + """
+dependencies = ["torch>=2.9,<2.10"]
+[project.optional-dependencies]
+cpu = ["torch>=2.9,<2.10"]
+cu128 = ["torch>=2.9,<2.10"]
+[tool.uv]
+conflicts = [[{ extra = "cpu" }, { extra = "cu128" }]]
+[tool.uv.sources]
+torch = [
+  { index = "pytorch-cpu", marker = "platform_system == 'Darwin'" },
+  { index = "pytorch-cpu", extra = "cpu" },
+  { index = "pytorch-cu128", extra = "cu128" },
+]
+""" + INDEXES
+    try:
+        folder = write_project(tmp_path, "overlap", fake_index)
+    finally:
+        del PROJECTS["overlap"]
+    with pytest.raises(UvCommandError, match="conflicting indexes"):
+        run_uv(["lock"], cwd=folder, env=uv_env)
+    table = predict(read_project(folder), load())
+    assert table.cell("extra:cu128", "macos-arm64").torch.kind == "error"  # type: ignore[union-attr]
+    assert table.cell("extra:cu128", "linux-x86_64").torch.kind == "index"  # type: ignore[union-attr]

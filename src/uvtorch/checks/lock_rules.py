@@ -21,7 +21,7 @@ from uvtorch.check import (
     system_extra_carriers,
 )
 from uvtorch.checks.lockfile import packages_named
-from uvtorch.checks.registry import CheckContext, Finding, Fix, Place, rule
+from uvtorch.checks.registry import CheckContext, Finding, Fix, Place, Severity, rule
 from uvtorch.checks.rules import extra_install
 
 
@@ -72,7 +72,8 @@ def lock_cuda_without_nvidia(ctx: CheckContext) -> Iterator[Finding]:
         version = str(package.get("version", ""))
         yield Finding(
             "lock-cuda-without-nvidia", "error",
-            Place(package=TORCH, platform="linux-x86_64", table="uv.lock"),
+            Place(install=_install_locking(ctx, version), package=TORCH,
+                  platform="linux-x86_64", table="uv.lock"),
             f"the lock records torch {version} without any nvidia-* (CUDA library) dependency",
             "some of its wheels declare none (astral-sh/uv#11945) and uv recorded those, so "
             "`uv sync` on Linux x86_64 installs torch without CUDA libraries. Fix: uvtorch "
@@ -81,6 +82,25 @@ def lock_cuda_without_nvidia(ctx: CheckContext) -> Iterator[Finding]:
             Fix(f"add a [[tool.uv.dependency-metadata]] override for torch {version} read from "
                 "its x86_64 wheel on the index", "safe"),
         )
+
+
+def _install_locking(ctx: CheckContext, version: str) -> str | None:
+    """The install that syncs the locked torch `version` on Linux x86_64 (`base` first): a
+    lock-level finding is about what a `uv sync [--extra X]` installs, so its place names that
+    command like every other finding's; None when the lock's table does not reach it."""
+    from uvtorch.model import Model
+
+    model = ctx.model
+    if not isinstance(model, Model) or not model.routing.from_lock:
+        return None
+    routing = model.routing
+    if "linux-x86_64" not in routing.platforms:
+        return None
+    for inst in routing.installs:
+        torch = routing.cell(inst.id, "linux-x86_64").torch
+        if torch is not None and torch.version == version:
+            return inst.id
+    return None
 
 
 _WHEEL_PLATFORMS = {
@@ -116,21 +136,36 @@ def lock_missing_platform_wheel(ctx: CheckContext) -> Iterator[Finding]:
     """
     p = ctx.project
     environments = p.uv.get("environments")
-    if ctx.lock is None or not environments:
+    if ctx.lock is None:
         return
+    from uvtorch.checks.rules_routing import _platform_named
+    from uvtorch.model import Model
     from uvtorch.platforms import environment_marker
 
-    platforms = [
-        pid for pid in p.catalog.platforms
-        if environment_marker(pid, p.catalog.platforms) in environments
-    ]
+    model = ctx.model if isinstance(ctx.model, Model) else None
+    if environments:
+        platforms = [
+            pid for pid in p.catalog.platforms
+            if environment_marker(pid, p.catalog.platforms) in environments
+        ]
+    elif model is not None:
+        # No environments: uv locks for every platform (docs/concepts/resolution.md,
+        # "Universal resolution"), and the lock's resolution markers cover them all.
+        platforms = [pid for pid in model.predicted.platforms if pid in _WHEEL_PLATFORMS]
+    else:
+        return
     locked_torch = packages_named(ctx.lock, TORCH)
     for source in p.sources(TORCH):
         url = str(p.indexes.get(source.index_ref or "", {}).get("url", "")).rstrip("/")
         if not source.extra or not pytorch_variant(url, p.catalog):
             continue
-        for package in [x for x in locked_torch if _registry(x).rstrip("/") == url]:
-            wheels = " ".join(str(w.get("url", "")) for w in package.get("wheels", []))
+        from_index = [x for x in locked_torch if _registry(x).rstrip("/") == url]
+        # One index may lock several torch versions, one per fork (the cpu index's
+        # `2.7.1+cpu` for Linux and Windows, its plain `2.7.1` for macOS): a platform is
+        # missing only when none of them has its wheel.
+        every = " ".join(str(w.get("url", "")) for x in from_index for w in x.get("wheels", []))
+        for package in from_index[:1]:
+            wheels = every
             for pid in platforms:
                 env = dict(_LINUX, **_PLATFORM_ENVS[pid])
                 try:
@@ -139,13 +174,19 @@ def lock_missing_platform_wheel(ctx: CheckContext) -> Iterator[Finding]:
                 except InvalidMarker:
                     continue
                 if not any(tag in wheels for tag in _WHEEL_PLATFORMS[pid]):
+                    # As platform-gets-other-build: the uv guide's own pattern (no
+                    # environments, nothing in the file naming the platform) is a note.
+                    severity: Severity = "warning" if environments or model is not None and \
+                        _platform_named(model.project, pid) else "info"
                     yield Finding(
-                        "lock-missing-platform-wheel", "warning",
+                        "lock-missing-platform-wheel", severity,
                         Place(install=extra_install(source.extra), package=TORCH,
                               platform=pid, table="uv.lock"),
-                        f"the locked torch {package.get('version')} of the {source.extra} "
+                        f"the locked torch "
+                        f"{', '.join(str(x.get('version')) for x in from_index)} of the {source.extra} "
                         f"extra has no wheel for {pid}",
-                        f"the extra resolves for {pid} (tool.uv.environments), but {url} has "
+                        f"the extra resolves for {pid} (tool.uv.environments, or every platform "
+                        f"without it), but {url} has "
                         f"no such wheel, so `uv sync --extra {source.extra}` fails there. Fix: "
                         f"add a marker to that source excluding {pid}, or drop it from "
                         "tool.uv.environments.",

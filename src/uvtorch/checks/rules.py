@@ -545,6 +545,11 @@ def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
     requirements: the build finds no torch ("No module named 'torch'"), or PyPI's torch, not
     the one of the extra being synced, and the compiled kernel fails at import.
 
+    `info` instead of `error` when the file shows a non-isolated install made outside it: a
+    `[[tool.uv.dependency-metadata]]` entry for the kernel (the uv docs' recipe for locking a
+    kernel that is then installed with `--no-build-isolation-package`), or no `[tool.uv]` and
+    no uv.lock at all (nothing says the project is synced with uv's isolated builds).
+
     ## Example
     ```toml
     [project.optional-dependencies]
@@ -569,6 +574,11 @@ def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
         if any(isinstance(x, dict) and x.get("match-runtime") for x in v)
     }
     no_isolation = {package_name(n) for n in p.uv.get("no-build-isolation-package", [])}
+    entries = p.uv.get("dependency-metadata", [])
+    metadata = {package_name(str(m.get("name", ""))) for m in
+                (entries if isinstance(entries, list) else []) if isinstance(m, dict)}
+    tool = p.data.get("tool", {})
+    uv_project = (isinstance(tool, dict) and "uv" in tool) or ctx.lock is not None
     base = _names(p.base)
     for name in sorted(listed):
         recipe = recipes.get(name)
@@ -585,8 +595,25 @@ def kernel_without_build_torch(ctx: CheckContext) -> Iterator[Finding]:
             else f"{name}'s build imports torch, but nothing gives its isolated build the torch "
             "it will run with"
         )
+        severity: Severity = "error"
+        if name not in no_isolation:
+            if name in metadata:
+                # [[tool.uv.dependency-metadata]] lets uv lock without building the kernel:
+                # the uv docs' recipe for a kernel installed without build isolation, the flag
+                # given on the command line (docs/concepts/projects/config.md, "Disabling
+                # build isolation"). Whether that step is written down is outside the file.
+                severity = "info"
+                why += (f"; its [[tool.uv.dependency-metadata]] says it is installed in a later "
+                        "step with --no-build-isolation-package, which must then be documented")
+            elif not uv_project:
+                # No [tool.uv] and no uv.lock: nothing says it is installed with `uv sync`;
+                # flash-attn's own instructions are `pip install flash-attn
+                # --no-build-isolation` (Dao-AILab/flash-attention README).
+                severity = "info"
+                why += ("; the file has no [tool.uv] settings and no uv.lock, so it may well be "
+                        "installed pip-style with --no-build-isolation")
         yield Finding(
-            "kernel-without-build-torch", "error",
+            "kernel-without-build-torch", severity,
             Place(install=_declared_in(p, name), package=name,
                   table="tool.uv.extra-build-dependencies"),
             f"{name} builds against torch but its build gets none", why
@@ -640,6 +667,8 @@ def no_build_for_accelerator(ctx: CheckContext) -> Iterator[Finding]:
         for req in p.extras.get(source.extra, []):
             if package_name(req.name) != TORCH or not str(req.specifier):
                 continue
+            if not _source_reaches(ctx, source.extra, source.marker, req):
+                continue  # the requirement's marker and the source's never hold together
             try:
                 spec = SpecifierSet(str(req.specifier))
             except InvalidSpecifier:
@@ -655,6 +684,27 @@ def no_build_for_accelerator(ctx: CheckContext) -> Iterator[Finding]:
                     "finds no torch on that index. Fix: change the torch spec or the index of "
                     "that extra.",
                 )
+
+
+def _source_reaches(ctx: CheckContext, extra: str, source_marker: str | None,
+                    req: Any) -> bool:
+    """Whether an extra-scoped source applies to `req` on some target platform: uv combines
+    the source's marker with the requirement's (crates/uv-distribution/src/metadata/
+    lowering.rs), so `torch==2.7.1; platform_machine == 'aarch64'` next to a source gated
+    `platform_machine != 'aarch64'` never reaches that index."""
+    from uvtorch.model import Model
+    from uvtorch.model.markers import holds
+    from uvtorch.model.routing import platform_envs, python_env
+
+    model = ctx.model
+    if not isinstance(model, Model):
+        return True
+    active = frozenset({extra})
+    for pid in model.predicted.platforms:
+        env = python_env(model.project, platform_envs()[pid].env)
+        if holds(req.marker, env, active) and holds(source_marker, env, active):
+            return True
+    return False
 
 
 @rule("UT016", "nightly-without-triton-source", "error",

@@ -24,11 +24,13 @@ from uvtorch.model.routing import (
     URL,
     TORCH,
     Cell,
+    Install,
     Routing,
     conflicting,
     default_groups,
     in_conflict_set,
     index_build,
+    installs as installs_of,
     own_pins,
     pypi_build,
 )
@@ -69,6 +71,13 @@ def accelerator_of(name: str, model: Model) -> str | None:
 
 def _family(accelerator: str, model: Model) -> str | None:
     return accelerator if accelerator in ("cuda", "rocm") else model.catalog.family_of(accelerator)
+
+
+def _refused(inst: Install) -> bool:
+    """Whether uv refuses the install for a default-group conflict that default-group-conflicts
+    reports as an error (an extra): its routing is then moot. A group's conflict with a default
+    alternative is selected with `--no-group <default>`, which installs what the table says."""
+    return inst.error is not None and not inst.id.startswith("group:")
 
 
 def _torch_installs(routing: Routing) -> Iterator[tuple[str, str, Cell]]:
@@ -194,7 +203,10 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
     """## What it does
     Finds an extra or group named for an accelerator (`cpu`, `cu128`, `rocm6-4`, `xpu`,
     `cuda`...) that lists torch, where no source routes that torch to a PyTorch index, so
-    `uv sync --extra cu128` installs PyPI's torch.
+    `uv sync --extra cu128` installs PyPI's torch - or, with non-explicit PyTorch indexes,
+    looks it up on another accelerator's index (first-index). An extra named only for an
+    accelerator that lists no torch at all (`rocm = ["amdsmi"]`) is a `warning`: it keeps the
+    base's PyPI torch.
 
     ## Why is this bad?
     Without a source, torch resolves from PyPI (or the first non-explicit index): on Linux
@@ -221,20 +233,31 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
     for member in _members(model):
         name = member.split(":", 1)[1]
         accelerator = accelerator_of(name, model)
-        if accelerator is None or routing.install(member).error:
+        if accelerator is None or _refused(routing.install(member)):
             continue
         if own_pins(model.project, member, TORCH, "linux-x86_64") is None and not any(
             own_pins(model.project, member, TORCH, pid) is not None for pid in routing.platforms
         ):
+            yield from _accelerator_extra_without_torch(model, member, name, accelerator)
             continue  # the extra does not list torch itself
+        family = _family(accelerator, model)
+        # PyPI's build, or - with no source for the member's own torch - whatever the first
+        # non-explicit index that has torch gives (first-index: uv looks no further,
+        # docs/concepts/indexes.md "Searching across multiple indexes"), when that index is
+        # another accelerator's: `cuda = ["torch==2.7.1+cu128"]` looked up on a cpu index.
         pypi = [pid for pid in routing.platforms
-                if (b := routing.cell(member, pid).torch) is not None and b.kind == DEFAULT]
+                if (b := routing.cell(member, pid).torch) is not None and (
+                    b.kind == DEFAULT or b.kind in (INDEX, NONE) and b.source is None
+                    and b.variant not in (None, "default") and family is not None
+                    and model.catalog.family_of(b.variant) != family
+                    and own_pins(model.project, member, TORCH, pid) == frozenset())]
         if not pypi or len(pypi) < len(routing.platforms) and "linux-x86_64" not in pypi:
             continue  # routed where it matters; other platforms are platform-gets-other-build
-        family = _family(accelerator, model)
         severity: Severity = "error"
         torch = routing.cell(member, pypi[0]).torch
         build = torch.label if torch is not None else "PyPI's build"
+        if torch is not None and torch.kind != DEFAULT:
+            build = f"from the {torch.index} index ({torch.label})"
         builds = {routing.cell(member, pid).torch.label  # type: ignore[union-attr]
                   for pid in pypi}
         if family == "cuda" and accelerator in ("cuda",) and set(pypi) <= {
@@ -252,6 +275,40 @@ def accelerator_extra_without_source(ctx: CheckContext) -> Iterator[Finding]:
             f'{{ index = "pytorch-{name}", {member.split(":")[0]} = "{name}" }} to '
             "[tool.uv.sources] torch, with a [[tool.uv.index]] for it.",
         )
+
+
+def _accelerator_extra_without_torch(model: Model, member: str, name: str,
+                                     accelerator: str) -> Iterator[Finding]:
+    """An extra named only for an accelerator (`rocm = ["amdsmi"]`) that lists no torch: its
+    install keeps whatever torch the base brings - on Linux x86_64 PyPI's CUDA build - so
+    `uv sync --extra rocm` is not a ROCm torch. A warning: the extra installs, with another
+    build than its name says. Compound names (`onnx-cuda`) are about another package."""
+    routing = model.predicted
+    if member.startswith("extra:") and alias_closure(model.project, [name]) != {name}:
+        return  # it turns on other extras: extra-alias-not-routed's question
+    tokens = [t for t in re.split(r"[-_.]", name.lower()) if t]
+    if not tokens or any(accelerator_of(t, model) is None and not t.isdigit() for t in tokens):
+        return
+    pid = "linux-x86_64"
+    if pid not in routing.platforms:
+        return
+    torch = routing.cell(member, pid).torch
+    if torch is None or torch.kind != DEFAULT:
+        return
+    build = pypi_build(model.catalog, torch.version, pid) or ""
+    family = _family(accelerator, model)
+    if family is None or model.catalog.family_of(build) == family or build == "":
+        return
+    kind = member.split(":")[0]
+    yield Finding(
+        "accelerator-extra-without-source", "warning",
+        Place(install=member, package=TORCH, platform=pid, table="tool.uv.sources"),
+        f"the {name} {kind} is for {accelerator} but lists no torch, so `uv sync --{kind} "
+        f"{name}` keeps the base's torch {torch.label} on {pid}",
+        "an extra only adds its own requirements; torch comes from where the base routes it "
+        f"(here PyPI, a {build} build). Fix: list torch in {name} with a source to the "
+        f"{accelerator} index, as the uv PyTorch guide's extras do.",
+    )
 
 
 _COMPANION_WHY = (
@@ -442,6 +499,184 @@ def _left_out_on_purpose(project: object, install: str) -> bool:
     return bool(markers) and not any("platform_machine" in m for m in markers)
 
 
+def _own_clash(project: object, install: str, pid: str) -> bool:
+    """Whether one requirement of `install`'s own extra or group is pinned on `pid` by its own
+    scoped source and by an unscoped one at once (not the clash of two extras sharing a
+    fork, which is extras-without-conflicts')."""
+    from uvtorch.model.markers import holds
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import _applicable, _holds_for, platform_envs, python_env
+
+    assert isinstance(project, ProjectModel)
+    kind, _, name = install.partition(":")
+    if kind not in ("extra", "group"):
+        return False
+    env = python_env(project, platform_envs()[pid].env)
+    active = frozenset({name} if kind == "extra" else set())
+    for req in (project.optional if kind == "extra" else project.groups).get(name, ()):
+        if req.name != TORCH or not _holds_for(req, env, active):
+            continue
+        hits = [s for s in project.sources_of(TORCH) if s.index is not None
+                and _applicable(s, req) and holds(s.marker, env, active)]
+        unscoped = {s.index for s in hits if s.extra is None and s.group is None}
+        scoped = {s.index for s in hits if s.extra is not None or s.group is not None}
+        if unscoped and scoped and unscoped != scoped:
+            return True
+    return False
+
+
+def _platform_only_packages(model: Model) -> Iterator[Finding]:
+    """A requirement of a package that has wheels only for some platforms (routing.toml
+    `platform_only`: triton-windows) with no marker keeping it there, in an extra or group
+    whose other requirements do install on a target platform: `uv sync` fails there ("no
+    wheel for the current platform"). An error on linux-x86_64, where the checker judges an
+    install first; a warning elsewhere. A member holding nothing but such packages is
+    platform-specific on purpose and is left alone."""
+    from uvtorch.model.routing import _holds_for, platform_envs, platform_only, python_env
+
+    only = platform_only()
+    p = model.project
+    for member in _members(model):
+        kind, _, name = member.partition(":")
+        reqs = (p.optional if kind == "extra" else p.groups).get(name, ())
+        if not reqs or all(r.name in only for r in reqs):
+            continue
+        extras = frozenset({name} if kind == "extra" else set())
+        for req in reqs:
+            if req.name not in only:
+                continue
+            for pid in model.predicted.platforms:
+                if pid in only[req.name]:
+                    continue
+                env = python_env(p, platform_envs()[pid].env)
+                if not _holds_for(req, env, extras):
+                    continue
+                yield Finding(
+                    "platform-gets-other-build",
+                    "error" if pid == "linux-x86_64" else "warning",
+                    Place(install=member, package=req.name, platform=pid,
+                          table="project.optional-dependencies" if kind == "extra"
+                          else "dependency-groups"),
+                    f"`uv sync --{kind} {name}` fails on {pid}: {req.name} has wheels only for "
+                    f"{', '.join(sorted(only[req.name]))} and no sdist",
+                    f"uv locks it without a wheel for {pid} (wheels are required only for "
+                    "required-environments), so the install stops there. Fix: add a marker, "
+                    f"e.g. \"{req.name}; sys_platform == 'win32'\".",
+                )
+                break  # one platform says it
+
+
+def _scoped_elsewhere(project: object, build: object, install: str) -> bool:
+    """Whether `install`'s torch comes from a source scoped to another extra or group: the
+    install only shares that member's fork (an unconflicted member's pins reach every fork,
+    fork_members; uv 0.13.9 locks a plain `uv sync` to the extra's build), and the mistake is
+    declared - and reported, once - at the member."""
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import Build
+
+    assert isinstance(project, ProjectModel)
+    if not isinstance(build, Build) or build.source is None:
+        return False
+    return any(s.table == build.source and (s.extra or s.group) and install not in (
+        f"extra:{s.extra}", f"group:{s.group}") for s in project.sources_of(TORCH))
+
+
+# What names a platform in a marker: its sys_platform / platform_system / platform_machine
+# values (routing.toml). Linux x86_64 is every file's first platform and names nothing.
+_PLATFORM_WORDS = {
+    "linux-aarch64": ("aarch64",),
+    "windows-x86_64": ("win32", "windows", "amd64"),
+    "macos-arm64": ("darwin",),
+    "macos-x86_64": ("darwin",),
+}
+
+
+_MEMBER_WORDS = {
+    "macos-arm64": ("mps", "macos", "mac", "darwin", "apple"),
+    "macos-x86_64": ("macos", "mac", "darwin"),
+}
+
+
+def _platform_named(project: object, pid: str) -> bool:
+    """Whether some requirement or source marker of the file names `pid`'s platform
+    (`sys_platform != 'darwin'` for another package): the file then says the platform
+    matters, as `environments` would (the corpus README's labelling rules)."""
+    from uvtorch.model.project import ProjectModel
+
+    assert isinstance(project, ProjectModel)
+    words = _PLATFORM_WORDS.get(pid, ())
+    if not words:
+        return False
+    markers = [str(r.marker) for r in project.requirements() if r.marker is not None]
+    markers += [str(s.marker) for ss in project.sources.values() for s in ss
+                if s.marker is not None]
+    if any(f"'{w}'" in m.lower() or f'"{w}"' in m.lower() for m in markers for w in words):
+        return True
+    # An extra or group named for the platform's own accelerator (`mps`, `macos`).
+    names = _MEMBER_WORDS.get(pid, ())
+    return any(token in names for member in [*project.optional, *project.groups]
+               for token in re.split(r"[-_.]", member.lower()))
+
+
+def _gated_off_by_requirement(project: object, install: str, pid: str) -> bool:
+    """Whether the routed torch requirements of `install`'s fork leave `pid` out by their own
+    markers (`torch; sys_platform == 'linux' and platform_machine == 'x86_64'` in a `cuda`
+    extra): a source applies only where its requirement's marker holds (lowering.rs combines
+    the two), and a requirement marker that names the platform leaves it out knowingly. Not for
+    Windows when the marker only misses it through `platform_machine == 'x86_64'` (Windows
+    reports 'AMD64'): that is the usual slip, so it stays a warning."""
+    from uvtorch.model.markers import holds
+    from uvtorch.model.project import ProjectModel
+    from uvtorch.model.routing import (
+        _applicable, _holds_for, _requirements_of, fork_members, platform_envs, python_env)
+
+    assert isinstance(project, ProjectModel)
+    inst = next(i for i in installs_of(project) if i.id == install)
+    env = python_env(project, platform_envs()[pid].env)
+    amd64_as_x86 = dict(env, platform_machine="x86_64") if pid.startswith("windows") else None
+    gated = False
+    for req in _requirements_of(project, fork_members(project, inst)):
+        if req.name != TORCH or req.marker is None or _holds_for(req, env, inst.extras):
+            continue
+        active = inst.extras | ({req.origin[6:]} if req.origin.startswith("extra:") else set())
+        if not any(_applicable(s, req) and s.index is not None
+                   and holds(s.marker, env, frozenset(active)) for s in project.sources_of(TORCH)):
+            continue
+        if amd64_as_x86 is not None and _holds_for(req, amd64_as_x86, inst.extras):
+            return False  # only 'AMD64' vs 'x86_64' keeps Windows out
+        gated = True
+    return gated
+
+
+def _beyond_torch_support(model: Model, install: str, pid: str) -> bool:
+    """Whether `pid` is a platform PyTorch stopped building for (routing.toml `last_torch`:
+    macOS x86_64 after 2.2.2, pytorch/pytorch#114602) and the torch requirements `install`
+    has there admit later releases. uv picks the newest admitted torch and does not look at
+    wheel tags unless `required-environments` says so (docs/concepts/projects/config.md,
+    "Required environments"), so no index has a wheel there, PyPI included: PyTorch's end
+    of the platform, not a routing mistake of the file. An `environments` marker such as
+    `sys_platform == 'darwin'` admits the platform without saying it matters."""
+    from packaging.specifiers import SpecifierSet
+
+    from uvtorch.model.routing import active_requirements, platform_envs, python_env
+
+    project = model.project
+    last = platform_envs()[pid].last_torch
+    if last is None or pid in model.predicted.required_platforms:
+        return False
+    inst = next(i for i in installs_of(project) if i.id == install)
+    env = python_env(project, platform_envs()[pid].env)
+    reqs = [r for r in active_requirements(project, inst, env) if r.name == TORCH]
+    newer = [v for r in model.catalog.releases for v in r.patches if v > last]
+
+    def admits_newer(spec: SpecifierSet) -> bool:
+        # a local pin (`==2.7.1+cpu`) is judged by its release
+        plain = SpecifierSet(",".join(f"{s.operator}{s.version.split('+')[0]}" for s in spec))
+        return any(plain.contains(v, prereleases=True) for v in newer)
+
+    return bool(reqs) and all(admits_newer(r.specifier) for r in reqs)
+
+
 def _amd64_note(project: object, pid: str) -> str:
     from uvtorch.model.project import ProjectModel
 
@@ -488,8 +723,13 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
     without a wheel fails there at `uv sync`, one with PyPI's build runs on another
     accelerator without saying so. The uv guide's own examples leave macOS without a CUDA
     wheel: that alone is `info`; it is a `warning` when the file says the platform matters
-    (`environments`) or the platform gets another build, and an `error` for a
-    `required-environments` platform.
+    (`environments`, a marker naming it elsewhere, an `mps` extra) or the platform gets another
+    build, and an `error` for a `required-environments` platform. A platform the torch
+    requirement's own marker leaves out is `info`; macOS x86_64, which no torch after 2.2.2
+    has, is not reported. Also an `error`: two sources meeting on some platforms only (an
+    unscoped marker-gated source and an extra's own: `uv lock` fails there), and a package with
+    wheels for one platform only (`triton-windows`) without a marker, next to requirements
+    that install elsewhere.
 
     ## Example
     ```toml
@@ -506,17 +746,42 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
         return
     routing = model.predicted
     project = model.project
+    yield from _platform_only_packages(model)
     for inst in routing.installs:
+        if _refused(inst):
+            continue
+        cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
+        clashes = [pid for pid, b in cells.items() if b is not None and b.kind == ERROR
+                   and "pinned to" in (b.reason or "") and _own_clash(project, inst.id, pid)]
+        if clashes and len(clashes) < len(routing.platforms):
+            # The member's own torch pinned twice on some platforms: an unscoped,
+            # marker-gated source overlapping the member's own (uv 0.13.9: "conflicting
+            # indexes for package `torch` in split `sys_platform == 'darwin'`",
+            # tests/test_model_uv.py), whether or not the extras also clash elsewhere.
+            build = cells[clashes[0]]
+            assert build is not None
+            yield Finding(
+                "platform-gets-other-build", "error",
+                Place(install=inst.id, package=TORCH, platform=clashes[0],
+                      table="tool.uv.sources"),
+                f"{inst.command}: on {', '.join(clashes)} {build.reason}",
+                "uv lowers a requirement once per source whose marker holds, so two sources "
+                "meet there and `uv lock` fails. Fix: give the unscoped source a marker that "
+                "leaves this extra out, or scope it to the extras it is for.",
+            )
         home = _index_of(routing, inst.id)
-        if home is None or inst.error:
+        if home is None:
             continue
         index_name, variant = home
-        cells = {pid: routing.cell(inst.id, pid).torch for pid in routing.platforms}
         nones = [pid for pid, b in cells.items() if b is not None and b.kind == NONE]
         for pid, build in cells.items():
             if build is None or build.kind in (INDEX, ERROR, URL):
                 continue
-            if inst.id != "base" and _same_as_base(routing, inst.id, pid):
+            if _scoped_elsewhere(project, build, inst.id):
+                continue  # an unconflicted member's pin, reported where it is declared
+            if inst.id != "base" and _same_as_base(routing, inst.id, pid) and \
+                    _index_of(routing, "base") is not None and \
+                    not _scoped_elsewhere(project, routing.cell("base", pid).torch, "base"):
                 continue  # the base install's finding says it
             if build.kind == DEFAULT:
                 if index_name == "url":
@@ -529,7 +794,8 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
                     continue  # PyPI's build there is of the same kind (CUDA on Linux aarch64)
                 yield Finding(
                     "platform-gets-other-build",
-                    "info" if _left_out_on_purpose(project, inst.id) else "warning",
+                    "info" if _left_out_on_purpose(project, inst.id)
+                    or _gated_off_by_requirement(project, inst.id, pid) else "warning",
                     Place(install=inst.id, package=TORCH, platform=pid, table="tool.uv.sources"),
                     f"{inst.command} gets torch {build.label} on {pid}, not the {variant} build "
                     f"it gets elsewhere: no source marker holds there",
@@ -540,10 +806,13 @@ def platform_gets_other_build(ctx: CheckContext) -> Iterator[Finding]:
             elif build.kind == NONE:
                 if len(nones) == len(routing.platforms):
                     continue  # nothing installs anywhere: nonexistent-version's question
+                if _beyond_torch_support(model, inst.id, pid):
+                    continue  # no torch the install admits was ever built for pid, anywhere
                 # info unless the file says the platform matters: tool.uv.environments names
                 # it (warning) or required-environments does (error). The uv guide's own
                 # examples leave macOS (and Linux aarch64) without their index's wheel.
-                severity: Severity = "info" if project.environments is None else "warning"
+                severity: Severity = "info" if project.environments is None and not \
+                    _platform_named(project, pid) else "warning"
                 if pid in routing.required_platforms:
                     severity = "error"
                 elif build.index == PYPI:
@@ -588,6 +857,10 @@ def inert_source(ctx: CheckContext) -> Iterator[Finding]:
     if model is None:
         return
     p = model.project
+    tool = p.raw.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    members = workspace.get("members") if isinstance(workspace, dict) else None
     for name, sources in p.sources.items():
         for s in sources:
             if s.kind == "workspace":
@@ -610,6 +883,10 @@ def inert_source(ctx: CheckContext) -> Iterator[Finding]:
                 install = f"group:{s.group}"
             else:
                 if any(r.name == name for r in (*p.requirements(), *p.build_requires)):
+                    continue
+                if members:
+                    # "Any tool.uv.sources definitions in the workspace root apply to all
+                    # members" (docs/concepts/projects/workspaces.md): a member may list it.
                     continue
                 problem = f"is for {name}, which is no direct requirement of the project"
                 install = None
@@ -663,6 +940,13 @@ def extra_alias_not_routed(ctx: CheckContext) -> Iterator[Finding]:
                          for s in p.sources[name] if s.extra == e
                          and s.index not in pypi_indexes
                          and any(r.name == s.package for r in p.optional.get(e, ()))})
+        # Only where the alias really gets another build than the extra it names: an alias
+        # that lists the package itself with its own source, or whose target is in no
+        # conflict set (its pins then reach every fork, fork_members), is routed the same -
+        # on uv 0.13.9 an unconflicted `cuda = ["demo[sglang]", "torch"]` with sources for
+        # both extras locks torch +cu128 for both (tests/test_check.py).
+        routed = [(e, name) for e, name in routed
+                  if _differs(model.predicted, f"extra:{extra}", f"extra:{e}", name)]
         if not routed:
             continue
         target, package = routed[0]
@@ -799,6 +1083,17 @@ def _only_wheels(p: object, name: str) -> bool:
         for r in reqs)
 
 
+def _differs(routing: Routing, install: str, other: str, package: str) -> bool:
+    """Whether `package` is built differently in `install` than in `other` on some platform."""
+    name = package_name(package)
+    for pid in routing.platforms:
+        a = routing.cell(install, pid).builds.get(name)
+        b = routing.cell(other, pid).builds.get(name)
+        if b is not None and (a is None or (a.route, a.version) != (b.route, b.version)):
+            return True
+    return False
+
+
 def _looks_like_find_links(url: str) -> bool:
     path = url.lower().split("?")[0].rstrip("/")
     return path.endswith((".html", ".htm")) or "find-links" in path or "torch_stable" in path
@@ -843,7 +1138,10 @@ def risky_resolution_setting(ctx: CheckContext) -> Iterator[Finding]:
             "or pin the one package that needs a pre-release.",
         )
     if p.index_strategy == "unsafe-best-match":
-        plain = [i for i in p.indexes if not i.explicit and not i.default]
+        # PyPI declared as an index is not third-party: best match between PyPI and PyPI (the
+        # default) picks what first-index would.
+        plain = [i for i in p.indexes if not i.explicit and not i.default
+                 and "pypi.org" not in i.url.lower()]
         if plain:
             yield Finding(
                 "risky-resolution-setting", "warning", Place(table="tool.uv.index-strategy"),
@@ -895,6 +1193,8 @@ def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
         if torch and all(b.kind == NONE and b.label.startswith("no such version")
                          or (b.reason or "").startswith("torch") and "requires-python" in
                          (b.reason or "") for b in torch):
+            if _on_another_index(model, inst.id, [b for b in torch if b.source is None]):
+                continue  # it exists, on an index nothing routes it to: a routing mistake
             yield Finding(
                 "nonexistent-version", "error",
                 Place(install=inst.id, package=TORCH,
@@ -905,6 +1205,28 @@ def nonexistent_version(ctx: CheckContext) -> Iterator[Finding]:
                 "or raise requires-python.",
             )
     yield from _wrong_triton_name(model)
+
+
+def _on_another_index(model: Model, install: str, unrouted: list[object]) -> bool:
+    """Whether the local version `install` pins (`torch==2.7.1+cu128`) is the variant of a
+    declared index that no source routes it to: the version exists, uv only looks for it on
+    the wrong index (accelerator-extra-without-source reports that)."""
+    from uvtorch.model.routing import active_requirements, platform_envs, python_env
+    from uvtorch.model.routing import pytorch_variant as variant_of
+
+    if not unrouted:
+        return False
+    p = model.project
+    inst = next(i for i in installs_of(p) if i.id == install)
+    variants = {variant_of(i.url, model.catalog) for i in p.indexes} - {None}
+    for pid in model.predicted.platforms:
+        env = python_env(p, platform_envs()[pid].env)
+        for req in active_requirements(p, inst, env):
+            if req.name == TORCH and any(
+                    "+" in s.version and s.version.split("+", 1)[1] in variants
+                    for s in req.specifier):
+                return True
+    return False
 
 
 def _admits_current(p: object, channel_torch: str, source: object) -> bool:
@@ -986,7 +1308,15 @@ def default_group_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     `uv sync --extra x` installs the default groups too; when one conflicts with `x`, uv
     refuses ("Group `dev` and extra `x` are incompatible with the declared conflicts") unless
     every user adds `--no-default-groups` (docs/concepts/projects/config.md, "Conflicting
-    dependencies").
+    dependencies"; uv 0.13.9 does not drop the default group, for `--extra` or `--group`).
+
+    Severity: `error` for an extra (the command every user writes for an extra fails) when
+    either side lists torch, a torch-family package or a dependent of torch. `info` when the
+    requested member is a group: a set of alternative groups with one in `default-groups` is
+    the only way uv offers to give a plain `uv sync` a default accelerator
+    (astral-sh/uv#10360), and selecting another one always takes `--no-group <default>` -
+    uv refuses loudly, before installing anything, naming the group. `info` too when neither
+    side has anything of torch's: outside what this checker judges.
 
     ## Example
     ```toml
@@ -1002,12 +1332,37 @@ def default_group_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     model = _model(ctx)
     if model is None:
         return
+    p = model.project
+    defaults = default_groups(p)
     for inst in model.predicted.installs:
-        if inst.error:
-            yield Finding(
-                "default-group-conflicts", "error",
-                Place(install=inst.id, table="tool.uv.default-groups"),
-                inst.error,
-                "uv installs the default groups with every extra. Fix: remove the group from "
-                "default-groups (or from the conflict set).",
-            )
+        if not inst.error:
+            continue
+        severity: Severity = "error"
+        if inst.id.startswith("group:"):
+            severity = "info"  # one of a set of alternative groups is the default
+        else:
+            bad = [f"group:{g}" for g in sorted(defaults) if conflicting(p, inst.id, f"group:{g}")]
+            if not any(_touches_torch(model, m) for m in [inst.id, *bad]):
+                severity = "info"  # nothing of torch's on either side: outside this checker
+        yield Finding(
+            "default-group-conflicts", severity,
+            Place(install=inst.id, table="tool.uv.default-groups"),
+            inst.error,
+            "uv installs the default groups with every extra and group, and refuses when one "
+            "conflicts with the requested one. Fix: remove the group from default-groups (or "
+            "from the conflict set)" + (", or select with --no-group <default>: the only way "
+            "to give a set of alternative groups a default" if severity == "info"
+            and inst.id.startswith("group:") else "") + ".",
+        )
+
+
+def _touches_torch(model: Model, member: str) -> bool:
+    """Whether the extra or group `member` lists torch, a torch-family package or a package
+    that requires torch (the catalog's dependents)."""
+    from uvtorch.model.routing import family
+
+    kind, _, name = member.partition(":")
+    p = model.project
+    reqs = (p.optional if kind == "extra" else p.groups).get(name, ())
+    names = set(family(model.catalog)) | set(model.catalog.dependents)
+    return any(r.name in names for r in reqs)

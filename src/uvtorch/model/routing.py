@@ -88,6 +88,13 @@ def family_extra() -> tuple[PackageName, ...]:
     return tuple(package_name(n) for n in read_data("routing.toml")["family"]["extra"])
 
 
+@cache
+def platform_only() -> Mapping[PackageName, frozenset[str]]:
+    """Packages with wheels for some platforms only and no sdist (routing.toml)."""
+    raw = read_data("routing.toml").get("platform_only", {})
+    return MappingProxyType({package_name(n): frozenset(v["platforms"]) for n, v in raw.items()})
+
+
 def family(catalog: Catalog) -> tuple[PackageName, ...]:
     """torch and every package whose build must match it."""
     names = [TORCH, *catalog.companions, *(c.name for c in catalog.index_companions),
@@ -456,10 +463,15 @@ def _route_package(project: ProjectModel, catalog: Catalog, name: PackageName, r
             continue
         active = inst.extras | ({req.origin[6:]} if req.origin.startswith("extra:") else set())
         active |= {m[6:] for m in _scoped_extras(req)}
+        # Every applicable source whose marker holds: uv lowers the requirement once per source
+        # (lowering.rs), so an unscoped `{ index = "cpu", marker = "platform_system ==
+        # 'Darwin'" }` and a `{ index = "cu128", extra = "cuda" }` both pin cuda's torch on
+        # macOS - uv 0.13.9: "Requirements contain conflicting indexes for package `torch` in
+        # split `sys_platform == 'darwin'`" (tests/test_model_uv.py). uv refuses overlapping
+        # markers within one scope when it reads the file, so only such mixes reach here.
         for source in project.sources_of(name):
             if _applicable(source, req) and holds(source.marker, env, frozenset(active)):
                 chosen.append((req, source))
-                break
     spec = SpecifierSet()
     for req in reqs:
         spec &= req.specifier
