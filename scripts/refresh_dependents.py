@@ -109,7 +109,7 @@ def _shown(req: Requirement) -> str:
 
 
 def _join(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return " and ".join(items)  # not ", ": specifiers have commas of their own
 
 
 def walk(
@@ -125,7 +125,7 @@ def walk(
     `companions`: the torch-family packages a dependent may need (catalog [companions]);
     `family`: other torch-family names (torch's own builds: never walked into, never a
     `pulls_torch_through`)."""
-    roots = sorted({canonicalize_name(n) for n in watch})
+    roots: list[str] = sorted({canonicalize_name(n) for n in watch})
     wanted = {canonicalize_name(c) for c in companions}
     torch_family = {TORCH} | wanted | {canonicalize_name(f) for f in family}
     metas: dict[str, Meta | None] = {}
@@ -149,7 +149,7 @@ def walk(
 
     # requirements of every package read, by canonical name
     edges: dict[str, list[Requirement]] = {}
-    frontier = list(roots)
+    frontier: list[str] = list(roots)
     read(frontier)
     for name in roots:
         if metas[name] is None:
@@ -301,7 +301,7 @@ def catalog_names() -> tuple[list[str], list[str], list[str]]:
 def pypi_fetch_many(deadline_s: float = 300.0) -> FetchMany:
     """Fetch PyPI JSON metadata through uvtorch.fetch, in parallel, under one deadline."""
     sys.path.insert(0, str(ROOT / "src"))
-    from uvtorch.fetch import Fetcher, FetchError
+    from uvtorch.fetch import Fetcher, FetchError  # type: ignore[import-untyped,unused-ignore]
 
     fetcher = Fetcher(deadline_s=deadline_s, workers=16)
 
