@@ -226,7 +226,7 @@ def test_a_package_added_next_to_a_system_extra_gets_its_exclusion(
     assert "open-clip-torch" in data["project"]["optional-dependencies"]["cpu"]
     scoped = {e["package"]["name"]: e["dependencies"]
               for e in data["tool"]["uv"]["exclude-dependencies"]}
-    # open-clip-torch pulls torch through timm too (PyPI metadata, see wheels.toml).
+    # open-clip-torch pulls torch through timm too (PyPI metadata, see data/dependents.toml).
     assert scoped["open-clip-torch"] == scoped["timm"] == ["torch", "torchvision"]
     assert main(["check", str(project)]) == 0
 

@@ -254,3 +254,12 @@ def test_macos_14_is_named_when_macos_is_a_target_of_torch_2_12_or_newer() -> No
     p = plan(platforms=("macos-arm64",), torch=">=2.11,<2.13")
     assert "torch 2.12 and newer install on macOS 14.0 or newer only" in " ".join(p.notes)
     assert not any("macOS 14" in n for n in plan(platforms=("macos-arm64",), torch="==2.11.0").notes)
+
+
+def test_a_generated_dependent_brings_the_companion_its_pypi_metadata_names() -> None:
+    # speechbrain is in data/dependents.toml because its Requires-Dist names torchaudio
+    # (scripts/refresh_dependents.py); the note quotes the requirement read from PyPI.
+    p = plan(accelerators=("cpu",), torch=">=2.9,<2.10", packages=("speechbrain",))
+    names = [pkg.requirement.split(">")[0].split("=")[0] for pkg in p.extras[0].packages]
+    assert names == ["torch", "torchaudio", "speechbrain"]
+    assert any("speechbrain" in n and "torchaudio>=" in n for n in p.notes)

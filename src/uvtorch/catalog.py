@@ -298,6 +298,50 @@ def _release(minor: str, raw: dict[str, Any], families: Mapping[str, Any]) -> Re
     )
 
 
+DEPENDENTS = "dependents.toml"  # written by scripts/refresh_dependents.py from PyPI, never by hand
+
+
+def _dependents(raw: Mapping[str, Any]) -> dict[PackageName, Dependent]:
+    """data/dependents.toml's [dependents.*], its shape checked: a malformed file (a bad merge,
+    a hand edit) fails here with the key it is about, not later as a KeyError in a rule."""
+
+    def bad(where: str, what: str) -> ValueError:
+        return ValueError(
+            f"uvtorch/data/{DEPENDENTS}: {where} {what}; rerun scripts/refresh_dependents.py"
+        )
+
+    def names(where: str, value: Any) -> tuple[PackageName, ...]:
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise bad(where, "must be a list of package names")
+        return tuple(package_name(x) for x in value)
+
+    watch = names("`watch`", raw.get("watch"))
+    table = raw.get("dependents", {})
+    if not isinstance(table, dict):
+        raise bad("`dependents`", "must be a table")
+    found: dict[PackageName, Dependent] = {}
+    for n, d in table.items():
+        where = f"[dependents.{n}]"
+        if not isinstance(d, dict):
+            raise bad(where, "must be a table")
+        unknown = set(d) - {"version", "needs", "pulls_torch_through", "why"}
+        if unknown:
+            raise bad(where, f"has unknown keys {sorted(unknown)}")
+        for key in ("version", "why"):
+            if not isinstance(d.get(key), str) or not d[key]:
+                raise bad(where, f"needs a non-empty string `{key}`")
+        name = package_name(n)
+        if name not in watch:
+            raise bad(where, "is not in `watch`")
+        found[name] = Dependent(
+            name,
+            names(f"{where} needs", d.get("needs")),
+            d["why"],
+            names(f"{where} pulls_torch_through", d.get("pulls_torch_through", [])),
+        )
+    return found
+
+
 @cache
 def load() -> Catalog:
     """Read the packaged catalog once per process."""
@@ -373,17 +417,7 @@ def load() -> Catalog:
             )
             for k in extra.get("known_bad_metadata", [])
         ),
-        dependents=MappingProxyType(
-            {
-                package_name(n): Dependent(
-                    package_name(n),
-                    tuple(package_name(x) for x in d["needs"]),
-                    d["why"],
-                    tuple(package_name(x) for x in d.get("pulls_torch_through", ())),
-                )
-                for n, d in extra.get("dependents", {}).items()
-            }
-        ),
+        dependents=MappingProxyType(_dependents(read_data(DEPENDENTS))),
         uv_features=MappingProxyType(
             {
                 fid: UvFeature(fid, Version(f["min_uv"]), f["what"])
