@@ -566,3 +566,32 @@ def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "--replace cu128=cu130" in out and "--no-lock" in out
+
+
+def test_the_generated_readme_follows_a_replace_and_an_edited_one_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After --replace cu128=cu130 the README's commands name cu130, as init's would; a README
+    the user edited is left alone, with a note."""
+    flags = ("-a", "cpu", "-a", "cu128", "--template", "training")
+    old = _init(tmp_path / "old" / "p", *flags, "--torch", ">=2.11,<2.12")
+    fresh = _init(tmp_path / "fresh" / "p", "-a", "cpu", "-a", "cu130", "--template", "training",
+                  "--torch", ">=2.14,<2.15")
+    assert "| `cu128` | cu128 |" in _text(old, "README.md")
+    capsys.readouterr()
+    assert main(["upgrade", str(old), "--torch", ">=2.14,<2.15", "--replace", "cu128=cu130",
+                 "--no-lock"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote pyproject.toml, .uvtorch.toml, README.md" in out
+    assert _text(old, "README.md") == _text(fresh, "README.md")
+    assert "cu128" not in _text(old, "README.md")
+
+    edited = _init(tmp_path / "edited" / "p", *flags, "--torch", ">=2.11,<2.12")
+    mine = _text(edited, "README.md") + "\nOur cluster: use `uv sync --extra cu128`.\n"
+    (edited / "README.md").write_text(mine)
+    capsys.readouterr()
+    assert main(["upgrade", str(edited), "--torch", ">=2.14,<2.15", "--replace", "cu128=cu130",
+                 "--no-lock"]) == 0
+    out = capsys.readouterr().out
+    assert "note: README.md has edits of yours, so it was left as it is" in out
+    assert _text(edited, "README.md") == mine

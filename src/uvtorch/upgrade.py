@@ -799,7 +799,42 @@ def upgrade(
         files["pyproject.toml"] = after
     if (folder / ANSWERS_FILE).is_file() and new.answers != old.answers:
         files[ANSWERS_FILE] = dump_answers(new.answers)
+        readme, said = _follow_readme(folder, old, new, catalog)
+        if readme is not None:
+            files[README] = readme
+        notes += said
     return Upgrade(files, before, after, tuple(merge.kept), tuple(notes) + new.notes, old, new)
+
+
+README = "README.md"
+
+
+def _follow_readme(folder: Path, old: Plan, new: Plan, catalog: Catalog) -> tuple[str | None, list[str]]:
+    """The generated README.md for the new answers, when the one in `folder` is still what
+    uvtorch made from the old ones (its commands name the extras and torch); a README with
+    edits of the user's is left alone, with a note."""
+    path = folder / README
+    if not path.is_file():
+        return None, []
+    from uvtorch.init import build_project
+    from uvtorch.questions import QUESTION_IDS
+
+    try:
+        was = build_project(old.answers, catalog, QUESTION_IDS).files.get(README)
+        wanted = build_project(new.answers, catalog, QUESTION_IDS).files.get(README)
+    except UvtorchError as exc:  # e.g. the template the project was made from is gone
+        return None, [f"{README} was not rewritten: its template cannot be rendered ({exc})."]
+    if wanted is None or was == wanted:
+        return None, []
+    try:
+        current = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        current = None
+    if current == was:
+        return wanted, []
+    return None, [f"{README} has edits of yours, so it was left as it is; its commands may name "
+                  "the old extras or torch (`uvtorch init OTHER --answers .uvtorch.toml` shows "
+                  "the README uvtorch would write now)."]
 
 
 def lock(folder: Path) -> tuple[bool, str]:
